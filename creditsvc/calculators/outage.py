@@ -1,0 +1,74 @@
+"""The critical-outage credit: half a day of subscription per 2 hours of stoppage (rules.md §4; seed 000)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+
+from . import intervals
+from .intervals import Interval
+from .money import exact, round_money, to_decimal
+from .policy import OutagePolicy
+from .records import Incident
+from .uptime import Exclusions, incident_interval
+
+
+@dataclass(frozen=True)
+class OutageResult:
+    downtime_seconds: int
+    blocks: int
+    credit_days: Decimal
+    credit_amount: Decimal
+    delivery: str
+    capped: bool = False
+
+
+def _blocks(seconds: int, policy: OutagePolicy) -> int:
+    blocks = Fraction(seconds) / (exact(policy.block_hours) * 3600)
+    if policy.rounding == "started":
+        return -((-blocks.numerator) // blocks.denominator)
+    return blocks.numerator // blocks.denominator
+
+
+def outage_credit(
+    policy: OutagePolicy,
+    incidents: list[Incident],
+    exclusions: Exclusions,
+    service: list[Interval],
+    excluded: list[Interval],
+    as_of: int,
+    daily_fee: Fraction,
+    delivery: str,
+    currency: str,
+    allowance: Fraction | None = None,
+) -> OutageResult:
+    """`excluded` is the excluded time of the period (any severity); `allowance` what the cap leaves."""
+    critical = [i for i in incidents if i.severity == policy.severity and exclusions.counts(i)]
+
+    def counted(group: list[Incident]) -> int:
+        union = intervals.union(incident_interval(i, as_of) for i in group)
+        return intervals.length(intervals.subtract(intervals.intersect(union, service), excluded))
+
+    if policy.scope == "incident":
+        per_incident = [counted([i]) for i in critical]
+        downtime = sum(per_incident)
+        blocks = sum(_blocks(seconds, policy) for seconds in per_incident)
+    else:
+        downtime = counted(critical)
+        blocks = _blocks(downtime, policy)
+
+    capped = False
+    per_block = exact(policy.days_per_block) * daily_fee
+    if allowance is not None and per_block and blocks * per_block > allowance:
+        # The credit cap cuts whole blocks, so days and amount keep matching each other.
+        allowed = max(Fraction(0), allowance) / per_block
+        blocks, capped = allowed.numerator // allowed.denominator, True
+    days = blocks * exact(policy.days_per_block)
+    return OutageResult(
+        downtime_seconds=downtime,
+        blocks=blocks,
+        credit_days=to_decimal(days),
+        credit_amount=round_money(days * daily_fee, currency),
+        delivery=delivery,
+        capped=capped,
+    )

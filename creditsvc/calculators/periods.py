@@ -1,0 +1,84 @@
+"""Periods: calendar months in the contract's zone, measured between instants (rules.md §2).
+
+October 2026 in Europe/Copenhagen is 745 hours and March 2026 is 743: a period's length is the
+difference of two instants, so DST is counted, never assumed.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from .errors import DomainError
+from .records import epoch
+
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+@dataclass(frozen=True)
+class Period:
+    label: str
+    start: datetime  # aware, in the contract's zone
+    end: datetime
+
+    @property
+    def start_ts(self) -> int:
+        return epoch(self.start)
+
+    @property
+    def end_ts(self) -> int:
+        return epoch(self.end)
+
+    @property
+    def seconds(self) -> int:
+        return self.end_ts - self.start_ts
+
+    @property
+    def first_day(self) -> date:
+        return self.start.date()
+
+    @property
+    def last_day(self) -> date:
+        """The last local date inside the period (the end is exclusive)."""
+        return (self.end - timedelta(microseconds=1)).date()
+
+
+def local_midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=zone)
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later, clamped to the end of a shorter month."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    next_first = date(year + (month == 12), month % 12 + 1, 1)
+    return date(year, month, min(day.day, (next_first - timedelta(days=1)).day))
+
+
+def month_period(label: str, zone: ZoneInfo) -> Period:
+    match = _MONTH.match(label)
+    if not match:
+        raise DomainError("a period is written YYYY-MM", field="period", code="invalid_period")
+    first = date(int(match.group(1)), int(match.group(2)), 1)
+    return Period(label, local_midnight(first, zone), local_midnight(add_months(first, 1), zone))
+
+
+def explicit_period(start: datetime, end: datetime, zone: ZoneInfo) -> Period:
+    if end <= start:
+        raise DomainError("the period must end after it starts", field="period.end", code="invalid_period")
+    start, end = start.astimezone(zone), end.astimezone(zone)
+    return Period(f"{start.isoformat()}/{end.isoformat()}", start, end)
+
+
+def months_in(period: Period, zone: ZoneInfo) -> list[Period]:
+    """The calendar months (in `zone`) that overlap a period, in order."""
+    first = period.start.date().replace(day=1)
+    months = []
+    while True:
+        month = month_period(f"{first.year:04d}-{first.month:02d}", zone)
+        if month.start_ts >= period.end_ts:
+            return months
+        months.append(month)
+        first = add_months(first, 1)

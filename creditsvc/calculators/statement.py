@@ -1,0 +1,213 @@
+"""One Statement for a contract and a period: every rule composed (rules.md §3-§10)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from fractions import Fraction
+
+from . import intervals
+from .calendar import BusinessCalendar
+from .fines import FinesResult, repeat_bug_fines
+from .money import exact, round_money, sum_money
+from .outage import OutageResult, outage_credit
+from .periods import Period, add_months, local_midnight, months_in
+from .policy import BusinessHours, Policy
+from .records import BugOccurrence, Contract, Incident, SupportCase, Ticket, epoch
+from .support import SupportResult, bill_support
+from .tickets import TicketsResult, ticket_targets
+from .uptime import Exclusions, UptimeResult, split_downtime, uptime_credit
+
+FEE_MONTHS = {"month": 1, "quarter": 3, "year": 12}
+
+
+@dataclass(frozen=True)
+class StatementRequest:
+    contract: Contract
+    period: Period
+    as_of: datetime
+    incidents: tuple[Incident, ...] = ()
+    bug_occurrences: tuple[BugOccurrence, ...] = ()
+    support_cases: tuple[SupportCase, ...] = ()
+    tickets: tuple[Ticket, ...] = ()
+
+
+@dataclass(frozen=True)
+class Line:
+    kind: str  # uptime_credit | outage_credit | repeat_bug_fine | ticket_breach_credit
+    description: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class Application:
+    mode: str
+    apply_on: date | None
+    cash_refund: bool
+    refund_days_on_termination: int | None = None
+
+
+@dataclass(frozen=True)
+class Statement:
+    contract_id: str
+    period: Period
+    currency: str
+    status: str  # final | provisional
+    period_fee: Decimal
+    uptime: UptimeResult | None
+    outage_credit: OutageResult | None
+    repeat_bug_fines: FinesResult | None
+    support: SupportResult | None
+    tickets: TicketsResult | None
+    credit_total: Decimal
+    application: Application | None
+    claim_deadline: date | None
+    lines: tuple[Line, ...] = field(default=())
+
+
+def monthly_fee(contract: Contract) -> Fraction:
+    """rules.md §8: amount, amount / 3 or amount / 12."""
+    return exact(contract.fee.amount) / FEE_MONTHS[contract.fee.per]
+
+
+def service_window(contract: Contract, period: Period) -> list[tuple[int, int]]:
+    """The part of the period inside the contract's term [starts_on, ends_on) (seed 001: time paid for)."""
+    start = max(period.start_ts, epoch(local_midnight(contract.starts_on, contract.zone)))
+    end = period.end_ts
+    if contract.ends_on is not None:
+        end = min(end, epoch(local_midnight(contract.ends_on, contract.zone)))
+    return [(start, end)] if start < end else []
+
+
+def period_fee(contract: Contract, period: Period, service: list[tuple[int, int]]) -> Fraction:
+    """Monthly fee x service seconds / month seconds, month by month (pro rata, rules.md §8)."""
+    fee = Fraction(0)
+    for month in months_in(period, contract.zone):
+        inside = intervals.length(intervals.clip(service, month.start_ts, month.end_ts))
+        fee += monthly_fee(contract) * inside / month.seconds
+    return fee
+
+
+def daily_fee(contract: Contract, period: Period) -> Fraction:
+    """The monthly fee / the days of the month the period starts in (rules.md §4)."""
+    first = period.first_day.replace(day=1)
+    return monthly_fee(contract) / (add_months(first, 1) - first).days
+
+
+def exclusions_for(policy: Policy) -> Exclusions:
+    causes, notice = frozenset(), Decimal(24)
+    if policy.uptime is not None:
+        causes, notice = policy.uptime.excluded_causes, policy.uptime.maintenance_notice_hours
+    outage = policy.outage_credit
+    if outage is not None and outage.excluded_causes is not None:
+        causes = outage.excluded_causes
+    if outage is not None and outage.maintenance_notice_hours is not None:
+        notice = outage.maintenance_notice_hours
+    return Exclusions(causes, exact(notice) * 3600)
+
+
+def application_for(policy: Policy, contract: Contract, period: Period) -> Application | None:
+    """When and how the credit is applied (rules.md §10)."""
+    app = policy.application
+    if app is None:
+        return None
+    after = period.last_day + timedelta(days=1)
+    if app.mode == "next_quarter":
+        # seed 001: deducted from the payment for the next quarter
+        quarter_first_month = (period.last_day.month - 1) // 3 * 3 + 1
+        apply_on = add_months(date(period.last_day.year, quarter_first_month, 1), 3)
+    elif app.mode in ("license_extension", "renewal_deduction"):
+        apply_on = contract.ends_on  # seed 000: at the licence end / on the renewal contract
+    else:
+        apply_on = after
+    return Application(app.mode, apply_on, app.cash_refund, app.refund_days_on_termination)
+
+
+def claim_deadline(policy: Policy, period: Period) -> date | None:
+    """seed 002: claims within 3 months; the last day a claim is accepted."""
+    if policy.application is None or policy.application.claim_window_months is None:
+        return None
+    return add_months(period.last_day + timedelta(days=1), policy.application.claim_window_months) - timedelta(days=1)
+
+
+def _in_period(moment: datetime, period: Period) -> bool:
+    return period.start_ts <= epoch(moment) < period.end_ts
+
+
+def compute_statement(request: StatementRequest) -> Statement:
+    contract, period, policy = request.contract, request.period, request.contract.policy
+    currency = contract.currency
+    as_of = epoch(request.as_of)
+    service = service_window(contract, period)
+    service_seconds = intervals.length(service)
+    fee = period_fee(contract, period, service)
+    exclusions = exclusions_for(policy)
+    downtime, excluded = split_downtime(request.incidents, exclusions, service, as_of)
+    calendar = BusinessCalendar(policy.business_hours or BusinessHours(), contract.timezone)
+
+    uptime = None
+    allowance = None
+    if policy.uptime is not None:
+        uptime = uptime_credit(policy.uptime, downtime, excluded, service_seconds, fee, period.last_day, currency)
+        cap = round_money(exact(policy.uptime.credit_cap_percent) / 100 * fee, currency)
+        allowance = exact(cap) - exact(uptime.credit_amount)
+
+    outage = None
+    if policy.outage_credit is not None:
+        delivery = contract.delivery or policy.outage_credit.delivery
+        outage = outage_credit(policy.outage_credit, list(request.incidents), exclusions, service, excluded, as_of,
+                               daily_fee(contract, period), delivery, currency, allowance)
+
+    fines = None
+    if policy.repeat_bug_fines is not None:
+        fines = repeat_bug_fines(policy.repeat_bug_fines, list(request.bug_occurrences),
+                                 period.start_ts, period.end_ts, currency)
+
+    support = None
+    if policy.support_billing is not None:
+        cases = [c for c in request.support_cases if _in_period(c.started_at, period)]
+        support = bill_support(policy.support_billing, cases, calendar, contract.support_agreement, currency)
+
+    tickets = None
+    if policy.ticket_targets is not None:
+        opened = [t for t in request.tickets if _in_period(t.opened_at, period)]
+        tickets = ticket_targets(policy.ticket_targets, opened, as_of, calendar, currency)
+
+    lines = credit_lines(uptime, outage, fines, tickets)
+    open_incident = any(i.ended_at is None and epoch(i.started_at) < period.end_ts for i in request.incidents)
+    return Statement(
+        contract_id=contract.id,
+        period=period,
+        currency=currency,
+        status="provisional" if open_incident else "final",
+        period_fee=round_money(fee, currency),
+        uptime=uptime,
+        outage_credit=outage,
+        repeat_bug_fines=fines,
+        support=support,
+        tickets=tickets,
+        credit_total=sum_money((line.amount for line in lines), currency),
+        application=application_for(policy, contract, period),
+        claim_deadline=claim_deadline(policy, period),
+        lines=tuple(lines),
+    )
+
+
+def credit_lines(uptime: UptimeResult | None, outage: OutageResult | None, fines: FinesResult | None,
+                 tickets: TicketsResult | None) -> list[Line]:
+    """The credits the statement grants, one line each; support charges are billed separately."""
+    lines = []
+    if uptime is not None and uptime.credit_amount:
+        lines.append(Line("uptime_credit", f"Uptime below {uptime.commitment_percent} %: "
+                                           f"{uptime.credit_percent} % of the period fee", uptime.credit_amount))
+    if outage is not None and outage.credit_amount:
+        lines.append(Line("outage_credit", f"Critical outage: {outage.blocks} blocks, {outage.credit_days} days",
+                          outage.credit_amount))
+    for fine in fines.items if fines is not None else ():
+        if fine.amount:
+            lines.append(Line("repeat_bug_fine", f"Bug {fine.bug_id}, occurrence {fine.occurrence}", fine.amount))
+    for item in tickets.items if tickets is not None else ():
+        if item.breach_credit:
+            lines.append(Line("ticket_breach_credit", f"Ticket {item.ticket_id} ({item.priority}) breached target",
+                              item.breach_credit))
+    return lines

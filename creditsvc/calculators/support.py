@@ -1,0 +1,98 @@
+"""Hourly support billing with the business-hours split, agreements, minimum, mileage and VAT
+(rules.md §6; seed 003)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from fractions import Fraction
+
+from .calendar import BusinessCalendar
+from .money import exact, round_money, sum_money
+from .policy import SupportPolicy
+from .records import SupportCase, epoch
+
+BUSINESS, AFTER_HOURS, MILEAGE = "business_hours", "after_hours", "mileage"
+
+
+@dataclass(frozen=True)
+class SupportLine:
+    case_id: str
+    kind: str  # business_hours | after_hours | mileage
+    seconds: int
+    km: Decimal | None
+    rate: Decimal  # per hour, or per km for mileage
+    amount: Decimal
+    level: str
+    started_at: datetime | None = None  # the case's times, for documents
+    ended_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class SupportResult:
+    lines: tuple[SupportLine, ...]
+    subtotal: Decimal
+    vat_percent: Decimal
+    vat_amount: Decimal
+    total: Decimal
+
+
+def hourly_rates(policy: SupportPolicy, level: str, agreement: str | None) -> tuple[Fraction, Fraction]:
+    """(business rate, after-hours rate) per hour after the agreement discount and the surcharge."""
+    rate = exact(policy.rates[level])
+    if agreement:
+        rate *= 1 - exact(policy.agreement_discounts.get(agreement, Decimal(0))) / 100
+    # seed 003: "Tillæg ved henvendelse udenfor normal arbejdstid er 100%"
+    return rate, rate * (1 + exact(policy.after_hours_surcharge_percent) / 100)
+
+
+def _rate_decimal(rate: Fraction, currency: str) -> Decimal:
+    """A rate to show: exact when it has a finite expansion, else at the currency's digits."""
+    rounded = round_money(rate, currency)
+    return rounded if exact(rounded) == rate else Decimal(rate.numerator) / Decimal(rate.denominator)
+
+
+def bill_case(
+    case: SupportCase, policy: SupportPolicy, calendar: BusinessCalendar, agreement: str | None, currency: str
+) -> list[SupportLine]:
+    start, end = epoch(case.started_at), epoch(case.ended_at)
+    business = calendar.business_seconds(start, end)
+    after = (end - start) - business
+    if agreement:
+        # seed 003: every agreement includes 15 minutes of free support per case in normal hours
+        business = max(0, business - policy.free_minutes_with_agreement * 60)
+    else:
+        # seed 003: "Min. afregnes 15 minutter på én henvendelse", at the class in force at the start
+        top_up = max(0, policy.minimum_minutes * 60 - (end - start))
+        if calendar.is_business_time(start):
+            business += top_up
+        else:
+            after += top_up
+    business_rate, after_rate = hourly_rates(policy, case.level, agreement)
+    lines = []
+    for kind, seconds, rate in ((BUSINESS, business, business_rate), (AFTER_HOURS, after, after_rate)):
+        if seconds > 0:
+            amount = round_money(rate * seconds / 3600, currency)
+            lines.append(SupportLine(case.id, kind, seconds, None, _rate_decimal(rate, currency), amount,
+                                     case.level, case.started_at, case.ended_at))
+    if case.km:
+        # seed 003: "Kørsel beregnes med 3,52 kr. pr. kørte km", no surcharge
+        amount = round_money(exact(case.km) * exact(policy.mileage_rate), currency)
+        lines.append(SupportLine(case.id, MILEAGE, 0, case.km, policy.mileage_rate, amount, case.level,
+                                 case.started_at, case.ended_at))
+    return lines
+
+
+def bill_support(
+    policy: SupportPolicy,
+    cases: list[SupportCase],
+    calendar: BusinessCalendar,
+    agreement: str | None,
+    currency: str,
+) -> SupportResult:
+    lines = [line for case in sorted(cases, key=lambda c: (epoch(c.started_at), c.id))
+             for line in bill_case(case, policy, calendar, agreement, currency)]
+    subtotal = sum_money((line.amount for line in lines), currency)
+    # VAT on the rounded subtotal, rounded once (rules.md §1)
+    vat = round_money(exact(subtotal) * exact(policy.vat_percent) / 100, currency)
+    return SupportResult(tuple(lines), subtotal, policy.vat_percent, vat, sum_money((subtotal, vat), currency))
