@@ -1,0 +1,77 @@
+"""Every error as an RFC 9457 problem response (application/problem+json), never an HTML page or a 500 body
+that leaks internals. 422s carry `errors`: each bad field (a dotted path) mapped to its messages."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from ..calculators.errors import DomainError
+from ..policies import flatten_errors
+
+log = logging.getLogger(__name__)
+PROBLEM = "application/problem+json"
+
+
+def problem(status: int, title: str, detail: str | None = None, *, code: str | None = None,
+            errors: dict | None = None, headers: dict | None = None):
+    body = {"type": f"urn:creditsvc:problem:{code}" if code else "about:blank", "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    if code:
+        body["code"] = code
+    if errors is not None:
+        body["errors"] = errors
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = PROBLEM
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _validation_errors(messages) -> dict[str, list[str]]:
+    # webargs nests messages under the location ("json"); the body is the document clients know.
+    if isinstance(messages, dict) and set(messages) <= {"json", "query", "headers", "view_args", "path"}:
+        merged: dict[str, list[str]] = {}
+        for location, inner in messages.items():
+            prefix = "" if location == "json" else location
+            for field, texts in flatten_errors(inner, prefix).items():
+                merged.setdefault(field, []).extend(texts)
+        return {("body" if k == "_" else k): v for k, v in merged.items()}
+    return flatten_errors(messages)
+
+
+def handle_http_exception(error: HTTPException):
+    data = getattr(error, "data", None) or {}
+    messages = data.get("messages")
+    if error.code == 422 and messages is not None:
+        errors = _validation_errors(messages)
+        return problem(422, "Unprocessable Content", "The request body does not validate: see errors.",
+                       code="validation_error", errors=errors)
+    if error.code == 400 and messages is not None:
+        return problem(400, "Bad Request", "The body is not valid JSON.", code="malformed_json")
+    headers = dict(error.get_headers()) if error.code in (405,) else None
+    if headers:
+        headers.pop("Content-Type", None)
+    return problem(error.code or 500, error.name, error.description, headers=headers)
+
+
+def handle_domain_error(error: DomainError):
+    errors = getattr(error, "errors", None)
+    if errors is None and error.field:
+        errors = {error.field: [error.message]}
+    return problem(error.status, "Unprocessable Content" if error.status == 422 else "Conflict",
+                   error.message, code=error.code, errors=errors)
+
+
+def handle_unexpected(error: Exception):
+    log.exception("unhandled error")
+    return problem(500, InternalServerError.name, "An unexpected error occurred; it has been logged.")
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(Exception, handle_unexpected)

@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from marshmallow import Schema, fields
+
+from .. import policies
+from .blueprint import Blueprint
+
+blp = Blueprint("policy_templates", __name__, url_prefix="/v1", description="Built-in policy templates")
+
+
+class PolicyTemplateSchema(Schema):
+    name = fields.String()
+    description = fields.String()
+    policy = fields.Dict(metadata={"description": "A full policy document (rules.md §9)"})
+
+
+@blp.route("/policy-templates")
+@blp.response(200, PolicyTemplateSchema(many=True))
+def list_templates():
+    """The built-in templates, each reproducing one seed SLA document."""
+    return policies.templates()

@@ -1,0 +1,132 @@
+"""Policies as data: validation, the built-in templates, and `template` + `overrides` (rules.md §9).
+
+A contract names either a full policy document or `{"template": NAME, "overrides": {...}}`. Overrides
+merge deeply into the template: objects merge key by key, lists and values replace, and `null`
+removes a key (so `{"uptime": null}` switches a template's uptime section off).
+"""
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from decimal import Decimal
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from marshmallow import ValidationError
+
+from ..calculators.errors import DomainError
+from ..calculators.policy import Policy
+from .schema import PolicySchema
+
+TEMPLATE_NAMES = ("1office", "3cx-vn", "hvn", "oneoffice-dk", "phanmemvang")
+
+
+class PolicyError(DomainError):
+    """A policy document that does not validate; `errors` maps dotted field paths to messages."""
+
+    code = "invalid_policy"
+
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__("the policy is not valid: " + "; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
+        self.errors = errors
+
+
+def flatten_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Marshmallow's nested error dict as {"uptime.bands.2.credit_percent": [...]}."""
+    if isinstance(messages, Mapping):
+        out: dict[str, list[str]] = {}
+        for key, value in messages.items():
+            path = prefix if key == "_schema" else (f"{prefix}.{key}" if prefix else str(key))
+            for field, texts in flatten_errors(value, path).items():
+                out.setdefault(field, []).extend(texts)
+        return out
+    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        return {prefix or "_": list(messages)}
+    if isinstance(messages, list):
+        out = {}
+        for value in messages:
+            for field, texts in flatten_errors(value, prefix).items():
+                out.setdefault(field, []).extend(texts)
+        return out
+    return {prefix or "_": [str(messages)]}
+
+
+@lru_cache(maxsize=None)
+def _template_text(name: str) -> str:
+    return resources.files(__package__).joinpath("templates", f"{name}.toml").read_text("utf-8")
+
+
+def template_document(name: str) -> dict[str, Any]:
+    """A built-in template as a fresh policy document (numbers as Decimal, never float)."""
+    if name not in TEMPLATE_NAMES:
+        raise PolicyError({"template": [f"Unknown template {name!r}; one of {', '.join(TEMPLATE_NAMES)}."]})
+    return tomllib.loads(_template_text(name), parse_float=Decimal)
+
+
+def deep_merge(base: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in overrides.items():
+        if value is None:
+            merged.pop(key, None)
+        elif isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def load_policy(document: Mapping[str, Any]) -> Policy:
+    """Validate a full policy document; PolicyError names every offending field."""
+    if not isinstance(document, Mapping):
+        raise PolicyError({"_": ["A policy is an object."]})
+    try:
+        return PolicySchema().load(document)
+    except ValidationError as error:
+        raise PolicyError(flatten_errors(error.messages)) from None
+
+
+def resolve(spec: Mapping[str, Any]) -> tuple[dict[str, Any], Policy]:
+    """A contract's `policy` value -> (the full policy document, the validated Policy).
+
+    Errors name fields relative to the contract's policy value: `overrides.uptime.bands`, `template`.
+    """
+    if not isinstance(spec, Mapping):
+        raise PolicyError({"_": ["A policy is an object: a full policy or {template, overrides}."]})
+    if "template" not in spec:
+        return dict(spec), load_policy(spec)
+    unknown = set(spec) - {"template", "overrides"}
+    if unknown:
+        raise PolicyError({key: ["Unknown field."] for key in sorted(unknown)})
+    overrides = spec.get("overrides") or {}
+    if not isinstance(spec["template"], str):
+        raise PolicyError({"template": ["Not a valid string."]})
+    if not isinstance(overrides, Mapping):
+        raise PolicyError({"overrides": ["Overrides are an object."]})
+    document = deep_merge(template_document(spec["template"]), overrides)
+    try:
+        return document, load_policy(document)
+    except PolicyError as error:
+        raise PolicyError({_origin(path, overrides): texts for path, texts in error.errors.items()}) from None
+
+
+def _origin(path: str, overrides: Mapping[str, Any]) -> str:
+    """Name an error after the override that caused it when there is one."""
+    node: Any = overrides
+    for part in path.split("."):
+        if isinstance(node, Mapping) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return path if node is overrides else f"overrides.{path}"
+    return f"overrides.{path}"
+
+
+def templates() -> list[dict[str, Any]]:
+    """The built-in templates as served by GET /v1/policy-templates."""
+    out = []
+    for name in TEMPLATE_NAMES:
+        document = template_document(name)
+        out.append({"name": name, "description": document.get("description", ""), "policy": document})
+    return out

@@ -1,0 +1,137 @@
+"""Marshmallow fields that keep numbers exact and times unambiguous on the wire.
+
+- `StrictDecimal` accepts a JSON number (parsed as Decimal, never float) or a string; a Python float,
+  a bool, NaN or Infinity is refused. It dumps as a string without exponent.
+- `StrictInteger` refuses bools, floats and decimals with a fraction.
+- `Timestamp` is RFC 3339 with an offset: a naive timestamp is refused (rules.md §2), sub-second
+  precision is refused (durations are exact seconds), and values leave as UTC.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from marshmallow import ValidationError, fields
+
+from ..calculators.money import decimal_str
+
+# Timestamps outside this range are refused: they are typos, and far years overflow date arithmetic.
+EARLIEST, LATEST = datetime(1970, 1, 1, tzinfo=timezone.utc), datetime(2200, 1, 1, tzinfo=timezone.utc)
+
+
+def _decimal_places(number: Decimal) -> int:
+    """Significant decimal places, exactly (normalize() would round to the context's precision)."""
+    _, digits, exp = number.as_tuple()
+    text = "".join(map(str, digits))
+    return max(0, -(exp + len(text) - len(text.rstrip("0")))) if text.strip("0") else 0
+
+
+class StrictDecimal(fields.Field):
+    def __init__(self, *, minimum: Decimal | int | None = None, maximum: Decimal | int | None = None,
+                 places: int | None = None, exclusive_minimum: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self.minimum = None if minimum is None else Decimal(minimum)
+        self.maximum = None if maximum is None else Decimal(maximum)
+        self.places = places
+        self.exclusive_minimum = exclusive_minimum
+
+    def _deserialize(self, value, attr, data, **kwargs) -> Decimal:
+        if isinstance(value, float):
+            raise ValidationError("Floats are not accepted: send the number as a string or an exact JSON number.")
+        if isinstance(value, bool) or not isinstance(value, (Decimal, int, str)):
+            raise ValidationError("Not a valid number.")
+        try:
+            number = Decimal(value.strip() if isinstance(value, str) else value)
+        except (InvalidOperation, ValueError):
+            raise ValidationError("Not a valid number.") from None
+        if not number.is_finite():
+            raise ValidationError("Not a valid number.")
+        if self.places is not None and _decimal_places(number) > self.places:
+            raise ValidationError(f"At most {self.places} decimal places.")
+        if self.minimum is not None and (number <= self.minimum if self.exclusive_minimum else number < self.minimum):
+            raise ValidationError(f"Must be {'greater than' if self.exclusive_minimum else 'at least'} "
+                                  f"{decimal_str(self.minimum)}.")
+        if self.maximum is not None and number > self.maximum:
+            raise ValidationError(f"Must be at most {decimal_str(self.maximum)}.")
+        return number
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else decimal_str(Decimal(value))
+
+
+class Amount(StrictDecimal):
+    """A money amount: non-negative, at most 4 decimals, below 10^15 (anything larger is a typo)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("minimum", 0)
+        kwargs.setdefault("maximum", Decimal("999999999999999"))
+        kwargs.setdefault("places", 4)
+        super().__init__(**kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else format(value, "f")
+
+
+class Percent(StrictDecimal):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("minimum", 0)
+        kwargs.setdefault("maximum", 100)
+        kwargs.setdefault("places", 6)
+        super().__init__(**kwargs)
+
+
+class StrictInteger(fields.Integer):
+    def __init__(self, **kwargs):
+        super().__init__(strict=True, **kwargs)
+
+    def _validated(self, value):
+        if isinstance(value, (bool, float)):
+            raise self.make_error("invalid")
+        if isinstance(value, Decimal):
+            if value != value.to_integral_value():
+                raise self.make_error("invalid")
+            value = int(value)
+        return super()._validated(value)
+
+
+class Timestamp(fields.Field):
+    def _deserialize(self, value, attr, data, **kwargs) -> datetime:
+        if not isinstance(value, str):
+            raise ValidationError("Not a valid RFC 3339 timestamp.")
+        try:
+            moment = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise ValidationError("Not a valid RFC 3339 timestamp.") from None
+        if moment.tzinfo is None or moment.utcoffset() is None:
+            raise ValidationError("A timestamp needs a UTC offset, e.g. 2026-09-10T09:00:00+07:00.")
+        if moment.microsecond:
+            raise ValidationError("Sub-second precision is not supported: durations are whole seconds.")
+        if not EARLIEST <= moment < LATEST:
+            raise ValidationError("Timestamps must lie between 1970 and 2200.")
+        return moment.astimezone(timezone.utc)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+class Day(fields.Date):
+    """A calendar date, YYYY-MM-DD, within the same years as timestamps."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> date:
+        day = super()._deserialize(value, attr, data, **kwargs)
+        if not EARLIEST.date() <= day < LATEST.date():
+            raise ValidationError("Dates must lie between 1970 and 2200.")
+        return day
+
+
+class TimeZone(fields.String):
+    def _deserialize(self, value, attr, data, **kwargs) -> str:
+        name = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValidationError(f"Unknown IANA time zone {name!r}.") from None
+        return name

@@ -1,0 +1,151 @@
+"""The statement of api.md, dumped from the calculators' Statement: amounts and percentages as strings."""
+from __future__ import annotations
+
+from fractions import Fraction
+
+from marshmallow import Schema, fields
+
+from ..calculators.money import truncate
+from .fields import Amount, StrictDecimal, Timestamp
+
+
+class Money(Amount):
+    """A rounded amount: major units with exactly the currency's digits ("500000", "800.00")."""
+
+    def __init__(self, **kwargs):
+        super().__init__(metadata={"type": "string", "pattern": r"^-?\d+(\.\d+)?$"}, **kwargs)
+
+
+class PercentString(StrictDecimal):
+    def __init__(self, **kwargs):
+        super().__init__(metadata={"type": "string", "pattern": r"^\d+(\.\d+)?$"}, **kwargs)
+
+
+class UptimePercent(fields.Field):
+    """The exact uptime truncated to 4 decimals, so it never shows a band it is not in (rules.md §1)."""
+
+    def _serialize(self, value: Fraction, attr, obj, **kwargs):
+        return format(truncate(value, 4), "f")
+
+
+class LocalTimestamp(fields.Field):
+    """A period boundary with the contract zone's offset (local midnight)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return value.isoformat()
+
+
+class PeriodSchema(Schema):
+    label = fields.String()
+    start = LocalTimestamp(metadata={"type": "string", "format": "date-time"})
+    end = LocalTimestamp(metadata={"type": "string", "format": "date-time"})
+
+
+class UptimeSchema(Schema):
+    service_seconds = fields.Integer()
+    downtime_seconds = fields.Integer()
+    excluded_seconds = fields.Integer()
+    uptime_percent = UptimePercent(attribute="uptime", metadata={"type": "string", "example": "99.6527"})
+    commitment_percent = PercentString()
+    credit_percent = PercentString()
+    credit_amount = Money()
+    termination_right = fields.Boolean()
+    termination_notice_deadline = fields.Date(allow_none=True)
+
+
+class OutageSchema(Schema):
+    downtime_seconds = fields.Integer()
+    blocks = fields.Integer()
+    credit_days = PercentString()
+    credit_amount = Money()
+    delivery = fields.String()
+    capped = fields.Boolean()
+
+
+class FineSchema(Schema):
+    bug_id = fields.String()
+    occurrence = fields.Integer()
+    occurred_at = Timestamp(metadata={"type": "string", "format": "date-time"})
+    amount = Money()
+
+
+class FinesSchema(Schema):
+    items = fields.List(fields.Nested(FineSchema))
+    total = Money()
+
+
+class SupportLineSchema(Schema):
+    case_id = fields.String()
+    kind = fields.String(metadata={"enum": ["business_hours", "after_hours", "mileage"]})
+    seconds = fields.Integer()
+    km = PercentString(allow_none=True)
+    rate = PercentString()
+    amount = Money()
+    level = fields.String()
+    started_at = Timestamp(metadata={"type": "string", "format": "date-time"})
+    ended_at = Timestamp(metadata={"type": "string", "format": "date-time"})
+
+
+class SupportSchema(Schema):
+    lines = fields.List(fields.Nested(SupportLineSchema))
+    subtotal = Money()
+    vat_percent = PercentString()
+    vat_amount = Money()
+    total = Money()
+
+
+class TargetResultSchema(Schema):
+    target_seconds = fields.Integer()
+    elapsed_seconds = fields.Integer(allow_none=True)
+    status = fields.String(metadata={"enum": ["met", "breached", "pending"]})
+
+
+class TicketItemSchema(Schema):
+    ticket_id = fields.String()
+    priority = fields.String()
+    response = fields.Nested(TargetResultSchema, allow_none=True)
+    resolution = fields.Nested(TargetResultSchema, allow_none=True)
+    breached = fields.Boolean()
+    breach_credit = Money(allow_none=True)
+
+
+class TicketsSchema(Schema):
+    items = fields.List(fields.Nested(TicketItemSchema))
+    compliance = fields.Dict(keys=fields.String(), values=PercentString(allow_none=True))
+    breach_credit_total = Money()
+
+
+class ApplicationSchema(Schema):
+    mode = fields.String()
+    apply_on = fields.Date(allow_none=True)
+    cash_refund = fields.Boolean()
+    refund_days_on_termination = fields.Integer(allow_none=True)
+
+
+class LineSchema(Schema):
+    kind = fields.String(metadata={"enum": ["uptime_credit", "outage_credit", "repeat_bug_fine",
+                                            "ticket_breach_credit"]})
+    description = fields.String()
+    amount = Money()
+
+
+class StatementSchema(Schema):
+    contract_id = fields.String()
+    period = fields.Nested(PeriodSchema)
+    currency = fields.String()
+    status = fields.String(metadata={"enum": ["final", "provisional"]})
+    period_fee = Money()
+    uptime = fields.Nested(UptimeSchema, allow_none=True)
+    outage_credit = fields.Nested(OutageSchema, allow_none=True)
+    repeat_bug_fines = fields.Nested(FinesSchema, allow_none=True)
+    support = fields.Nested(SupportSchema, allow_none=True)
+    tickets = fields.Nested(TicketsSchema, allow_none=True)
+    credit_total = Money()
+    application = fields.Nested(ApplicationSchema, allow_none=True)
+    claim_deadline = fields.Date(allow_none=True)
+    lines = fields.List(fields.Nested(LineSchema))
+
+
+def dump_statement(statement) -> dict:
+    return StatementSchema().dump(statement)
+
