@@ -8,7 +8,7 @@ from flask.json.provider import DefaultJSONProvider
 
 
 def _refuse_constant(name: str):
-    raise ValueError(f"{name} is not a number JSON allows")
+    raise json.JSONDecodeError(f"{name} is not a number JSON allows", name, 0)
 
 
 def loads(text: str | bytes):

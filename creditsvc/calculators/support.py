@@ -78,7 +78,7 @@ def bill_case(
     if case.km:
         # seed 003: "Kørsel beregnes med 3,52 kr. pr. kørte km", no surcharge
         amount = round_money(exact(case.km) * exact(policy.mileage_rate), currency)
-        lines.append(SupportLine(case.id, MILEAGE, 0, case.km, policy.mileage_rate, amount, case.level,
+        lines.append(SupportLine(case.id, MILEAGE, 0, case.km, _rate_decimal(exact(policy.mileage_rate), currency), amount, case.level,
                                  case.started_at, case.ended_at))
     return lines
 

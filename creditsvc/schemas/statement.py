@@ -79,7 +79,7 @@ class SupportLineSchema(Schema):
     kind = fields.String(metadata={"enum": ["business_hours", "after_hours", "mileage"]})
     seconds = fields.Integer()
     km = PercentString(allow_none=True)
-    rate = PercentString()
+    rate = Money()
     amount = Money()
     level = fields.String()
     started_at = Timestamp(metadata={"type": "string", "format": "date-time"})

@@ -1,0 +1,269 @@
+"""POST /v1/calculations: the worked examples over HTTP, and bad input as 4xx problems naming the field."""
+import copy
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.api.conftest import OCTOBER_DK, SEPTEMBER_3CX
+
+
+def test_the_uptime_worked_example_credits_400000_vnd_with_amounts_as_strings(client, body_3cx):
+    response = client.post("/v1/calculations", json=body_3cx)
+    assert response.status_code == 200, response.json
+    statement = response.json
+    assert statement["uptime"]["service_seconds"] == 2592000
+    assert statement["uptime"]["downtime_seconds"] == 9000
+    assert statement["uptime"]["excluded_seconds"] == 7200
+    assert statement["uptime"]["uptime_percent"] == "99.6527"
+    assert statement["uptime"]["credit_percent"] == "2"
+    assert statement["uptime"]["credit_amount"] == "400000"
+    assert statement["credit_total"] == "400000"
+    assert statement["lines"] == [{"kind": "uptime_credit", "amount": "400000",
+                                   "description": "Uptime below 99.8 %: 2 % of the period fee"}]
+    assert statement["status"] == "final"
+    assert statement["period"] == {"label": "2026-09", "start": "2026-09-01T00:00:00+07:00",
+                                   "end": "2026-10-01T00:00:00+07:00"}
+    assert statement["application"] == {"mode": "next_quarter", "apply_on": "2026-10-01", "cash_refund": False,
+                                        "refund_days_on_termination": 5}
+    assert statement["tickets"]["items"][0]["resolution"] == {"target_seconds": 1800, "elapsed_seconds": 1500,
+                                                              "status": "met"}
+    assert statement["tickets"]["compliance"] == {"P1": "100"}
+    assert statement["outage_credit"] is None and statement["support"] is None
+
+
+def test_the_support_worked_examples_bill_the_danish_figures(client, body_dk):
+    response = client.post("/v1/calculations", json=body_dk)
+    assert response.status_code == 200, response.json
+    support = response.json["support"]
+    assert [(l["case_id"], l["kind"], l["seconds"], l["rate"], l["amount"]) for l in support["lines"]] == [
+        ("case-1", "business_hours", 900, "800.00", "200.00"),
+        ("case-2", "business_hours", 1800, "1095.00", "547.50"),
+        ("case-2", "after_hours", 1800, "2190.00", "1095.00"),
+        ("case-2", "mileage", 0, "3.52", "140.80"),
+    ]
+    assert support["subtotal"] == "1983.30"
+    assert support["vat_percent"] == "25"
+    assert support["vat_amount"] == "495.83"
+    assert support["total"] == "2479.13"
+
+
+def test_the_second_support_example_alone_totals_2229_13(client, body_dk):
+    body_dk["support_cases"] = body_dk["support_cases"][1:]
+    support = client.post("/v1/calculations", json=body_dk).json["support"]
+    assert (support["subtotal"], support["vat_amount"], support["total"]) == ("1783.30", "445.83", "2229.13")
+
+
+def test_the_outage_and_fine_rules_of_1office_over_http(client):
+    body = {
+        "contract": {**SEPTEMBER_3CX["contract"], "id": "one", "fee": {"amount": "12000000", "per": "month"},
+                     "policy": {"template": "1office"}},
+        "period": "2026-09",
+        "as_of": "2026-11-01T00:00:00Z",
+        "incidents": [{"id": "i", "started_at": "2026-09-10T09:00:00+07:00", "ended_at": "2026-09-10T14:10:00+07:00",
+                       "severity": "critical", "cause": "provider"}],
+        "bug_occurrences": [
+            {"id": "b1", "bug_id": "BUG-7", "occurred_at": "2026-08-01T10:00:00+07:00"},
+            {"id": "b2", "bug_id": "BUG-7", "occurred_at": "2026-09-02T10:00:00+07:00"},
+            {"id": "b3", "bug_id": "BUG-7", "occurred_at": "2026-09-20T10:00:00+07:00"},
+        ],
+    }
+    statement = client.post("/v1/calculations", json=body).json
+    assert statement["outage_credit"] == {"downtime_seconds": 18600, "blocks": 2, "credit_days": "1",
+                                          "credit_amount": "400000", "delivery": "license_extension",
+                                          "capped": False}
+    assert [(f["occurrence"], f["amount"]) for f in statement["repeat_bug_fines"]["items"]] == [
+        (2, "500000"), (3, "1000000")]
+    assert statement["repeat_bug_fines"]["total"] == "1500000"
+    assert statement["credit_total"] == "1900000"
+    assert sum(int(line["amount"]) for line in statement["lines"]) == 1900000
+
+
+def test_an_explicit_six_month_period_gives_the_seed_002_uptime(client):
+    # seed 002: 4318 h up of 4320 h = 99.95 %
+    body = {
+        "contract": {**SEPTEMBER_3CX["contract"], "policy": {"template": "hvn"}},
+        "period": {"start": "2026-01-01T00:00:00+07:00", "end": "2026-06-30T00:00:00+07:00"},
+        "as_of": "2026-11-01T00:00:00Z",
+        "incidents": [{"id": "i", "started_at": "2026-03-01T00:00:00+07:00", "ended_at": "2026-03-01T02:00:00+07:00",
+                       "severity": "major", "cause": "provider"}],
+    }
+    statement = client.post("/v1/calculations", json=body).json
+    assert statement["uptime"]["service_seconds"] == 4320 * 3600
+    assert statement["uptime"]["uptime_percent"] == "99.9537"
+    assert statement["uptime"]["credit_percent"] == "0"
+
+
+def test_an_open_incident_makes_the_statement_provisional(client, body_3cx):
+    body_3cx["incidents"][0]["ended_at"] = None
+    body_3cx["as_of"] = "2026-09-10T10:00:00+07:00"
+    statement = client.post("/v1/calculations", json=body_3cx).json
+    assert statement["status"] == "provisional"
+    assert statement["uptime"]["downtime_seconds"] == 3600
+
+
+def test_json_numbers_are_read_exactly_not_as_floats(client, body_dk):
+    body_dk["contract"]["policy"] = {"template": "oneoffice-dk", "overrides": {"support_billing": {"mileage_rate": 0.1}}}
+    body_dk["support_cases"] = [{**body_dk["support_cases"][1], "km": 3}]
+    text = json.dumps(body_dk)
+    response = client.post("/v1/calculations", data=text, content_type="application/json")
+    mileage = [l for l in response.json["support"]["lines"] if l["kind"] == "mileage"][0]
+    assert mileage["amount"] == "0.30"  # 3 x 0.1 exactly; a float would still round right, so check the rate
+    assert mileage["rate"] == "0.10"
+
+
+def test_policy_templates_are_listed_with_their_documents(client):
+    response = client.get("/v1/policy-templates")
+    assert response.status_code == 200
+    names = [t["name"] for t in response.json]
+    assert names == ["1office", "3cx-vn", "hvn", "oneoffice-dk", "phanmemvang"]
+    hvn = response.json[2]["policy"]
+    assert hvn["uptime"]["commitment_percent"] == "99.9"
+    assert [b["credit_percent"] for b in hvn["uptime"]["bands"]] == ["100", "50", "25"]
+
+
+def test_healthz_answers_ok(client):
+    assert client.get("/healthz").json == {"status": "ok"}
+
+
+def _set(body, path, value):
+    node = body
+    for key in path[:-1]:
+        node = node[key]
+    if value is DELETE:
+        del node[path[-1]]
+    else:
+        node[path[-1]] = value
+
+
+DELETE = object()
+
+BAD_INPUTS = [
+    ("naive timestamp", ("incidents", 0, "started_at"), "2026-09-10T09:00:00", "incidents.0.started_at"),
+    ("end before start", ("incidents", 0, "ended_at"), "2026-09-10T08:00:00+07:00", "incidents.0.ended_at"),
+    ("unknown cause", ("incidents", 0, "cause"), "gremlins", "incidents.0.cause"),
+    ("unknown severity", ("incidents", 0, "severity"), "apocalyptic", "incidents.0.severity"),
+    ("unknown template", ("contract", "policy", "template"), "nope", "contract.policy.template"),
+    ("unknown priority", ("tickets", 0, "priority"), "P9", "tickets.0.priority"),
+    ("unknown currency", ("contract", "currency"), "XXX", "contract.currency"),
+    ("currency unlike the policy's", ("contract", "currency"), "DKK", "contract.currency"),
+    ("unknown zone", ("contract", "timezone"), "Mars/Olympus_Mons", "contract.timezone"),
+    ("unknown locale", ("contract", "locale"), "fr", "contract.locale"),
+    ("negative fee", ("contract", "fee", "amount"), "-1", "contract.fee.amount"),
+    ("absurd fee", ("contract", "fee", "amount"), "1e40", "contract.fee.amount"),
+    ("fee with too many decimals", ("contract", "fee", "amount"), "1.000001", "contract.fee.amount"),
+    ("fee that is not a number", ("contract", "fee", "amount"), "lots", "contract.fee.amount"),
+    ("fee as a boolean", ("contract", "fee", "amount"), True, "contract.fee.amount"),
+    ("unknown fee basis", ("contract", "fee", "per"), "week", "contract.fee.per"),
+    ("unknown field", ("contract", "colour"), "blue", "contract.colour"),
+    ("missing contract id", ("contract", "id"), DELETE, "contract.id"),
+    ("contract ending before it starts", ("contract", "ends_on"), "2025-01-01", "contract.ends_on"),
+    ("malformed period", ("period",), "2026-13", "period"),
+    ("period as a number", ("period",), 202609, "period"),
+    ("explicit period ending first", ("period",), {"start": "2026-09-02T00:00:00Z", "end": "2026-09-01T00:00:00Z"},
+     "period.end"),
+    ("timestamp in year 9999", ("incidents", 0, "started_at"), "9999-01-01T00:00:00Z", "incidents.0.started_at"),
+    ("sub-second timestamp", ("incidents", 0, "started_at"), "2026-09-10T09:00:00.5+07:00", "incidents.0.started_at"),
+    ("duplicate record id", ("incidents", 1, "id"), "inc-1", "incidents.1.id"),
+    ("incidents not a list", ("incidents",), {"id": "x"}, "incidents"),
+    ("policy override with a bad band", ("contract", "policy", "overrides"),
+     {"uptime": {"bands": [{"from_percent": "0", "credit_percent": "140"}]}}, "contract.policy.overrides.uptime.bands.0.credit_percent"),
+    ("policy override with an unknown key", ("contract", "policy", "overrides"), {"uptime": {"colour": 1}},
+     "contract.policy.overrides.uptime.colour"),
+    ("ticket resolved before it opened", ("tickets", 0, "resolved_at"), "2026-09-01T00:00:00+07:00",
+     "tickets.0.resolved_at"),
+]
+
+
+@pytest.mark.parametrize("case, path, value, field", BAD_INPUTS, ids=[c[0] for c in BAD_INPUTS])
+def test_bad_input_gets_a_422_problem_naming_the_field(client, body_3cx, case, path, value, field):
+    _set(body_3cx, path, value)
+    response = client.post("/v1/calculations", json=body_3cx)
+    assert response.status_code == 422, response.json
+    assert response.mimetype == "application/problem+json"
+    problem = response.json
+    assert problem["status"] == 422 and problem["title"] and problem["type"]
+    assert field in problem["errors"], problem["errors"]
+
+
+@pytest.mark.parametrize("level", [0, 3, "3", True, None])
+def test_an_unknown_support_level_is_refused(client, body_dk, level):
+    body_dk["support_cases"][0]["level"] = level
+    response = client.post("/v1/calculations", json=body_dk)
+    assert response.status_code == 422
+    assert "support_cases.0.level" in response.json["errors"]
+
+
+@pytest.mark.parametrize("text", ["{", "{\"contract\": NaN}", "[1, 2", "\xff"])
+def test_malformed_json_gets_a_400_problem(client, text):
+    response = client.post("/v1/calculations", data=text, content_type="application/json")
+    assert response.status_code == 400
+    assert response.mimetype == "application/problem+json"
+    assert response.json["status"] == 400
+
+
+def test_a_body_that_is_not_json_gets_415(client):
+    response = client.post("/v1/calculations", data="contract=1", content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 415
+    assert response.json["status"] == 415
+
+
+def test_an_unknown_path_is_a_404_problem_not_html(client):
+    response = client.get("/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.mimetype == "application/problem+json"
+
+
+def test_a_wrong_method_is_a_405_problem(client):
+    response = client.get("/v1/calculations")
+    assert response.status_code == 405
+    assert response.mimetype == "application/problem+json"
+
+
+def test_an_amount_past_numeric_38_4_is_refused_not_a_500(client):
+    body = copy.deepcopy(SEPTEMBER_3CX)
+    body["contract"]["policy"] = {"template": "1office"}
+    body["tickets"] = []
+    body["bug_occurrences"] = [{"id": f"b{k}", "bug_id": "B", "occurred_at": f"2026-09-{1 + k // 24:02d}T{k % 24:02d}:00:00Z"}
+                               for k in range(200)]
+    response = client.post("/v1/calculations", json=body)
+    assert response.status_code == 422
+    assert response.json["code"] == "amount_overflow"
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-10**20, 10**20) | st.text(max_size=30)
+    | st.sampled_from(["2026-09", "2026-09-10T09:00:00", "2026-09-10T09:00:00Z", "-1", "1e999", "NaN"]),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=10), children, max_size=3),
+    max_leaves=8,
+)
+
+
+def _paths(node, prefix=()):
+    yield prefix
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _paths(value, prefix + (key,))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _paths(value, prefix + (index,))
+
+
+ALL_PATHS = [p for body in (SEPTEMBER_3CX, OCTOBER_DK) for p in _paths(body) if p]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(index=st.integers(0, len(ALL_PATHS) - 1), value=json_values, delete=st.booleans())
+def test_any_corruption_of_a_valid_body_gets_200_or_a_4xx_problem_never_a_500(client, index, value, delete):
+    path = ALL_PATHS[index]
+    body = copy.deepcopy(SEPTEMBER_3CX if path in list(_paths(SEPTEMBER_3CX)) else OCTOBER_DK)
+    try:
+        _set(body, path, DELETE if delete else value)
+    except (KeyError, IndexError, TypeError):
+        return
+    response = client.post("/v1/calculations", json=body)
+    assert response.status_code in (200, 400, 422), (path, value, response.json)
+    if response.status_code != 200:
+        assert response.mimetype == "application/problem+json"
+        assert response.json["errors"]

@@ -1,0 +1,162 @@
+"""rules.md §6/§7: business hours Mon-Fri 08:00-16:00 in the contract zone, closed on public holidays."""
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import holidays as holiday_data
+from hypothesis import given
+from hypothesis import strategies as st
+
+from creditsvc.calculators.calendar import BusinessCalendar
+from creditsvc.calculators.policy import BusinessHours
+from creditsvc.calculators.records import epoch
+
+from tests.calculators.factories import CPH, HCM, cph, fast, hcm
+
+DK = BusinessCalendar(BusinessHours(), CPH)
+VN = BusinessCalendar(BusinessHours(holidays="VN"), HCM)
+H = 3600
+
+
+def seconds(calendar, start, end):
+    return calendar.business_seconds(epoch(start), epoch(end))
+
+
+def test_a_business_day_is_eight_hours_from_08_00_to_16_00():
+    assert DK.day_seconds == 8 * H
+    assert seconds(DK, cph(2026, 10, 6), cph(2026, 10, 7)) == 8 * H
+
+
+def test_a_case_from_15_30_to_16_30_on_a_tuesday_has_30_minutes_of_business_time():
+    assert seconds(DK, cph(2026, 10, 6, 15, 30), cph(2026, 10, 6, 16, 30)) == 1800
+
+
+def test_a_full_week_has_five_business_days_and_no_weekend_time():
+    assert seconds(DK, cph(2026, 10, 5), cph(2026, 10, 12)) == 5 * 8 * H
+    assert seconds(DK, cph(2026, 10, 10), cph(2026, 10, 12)) == 0
+
+
+def test_danish_easter_holidays_2026_are_closed_maundy_thursday_good_friday_and_easter_monday():
+    # Mon 30 Mar .. Mon 6 Apr 2026: only Mon 30, Tue 31 Mar and Wed 1 Apr are business days
+    assert seconds(DK, cph(2026, 3, 30), cph(2026, 4, 7)) == 3 * 8 * H
+    assert seconds(DK, cph(2026, 4, 3, 10), cph(2026, 4, 3, 11)) == 0  # Good Friday
+
+
+def test_christmas_day_2026_a_friday_is_closed_in_denmark():
+    assert seconds(DK, cph(2026, 12, 25), cph(2026, 12, 26)) == 0
+
+
+def test_business_time_across_new_year_skips_the_1st_of_january_and_the_weekend():
+    # Thu 31 Dec 2026 12:00 .. Mon 4 Jan 2027 12:00: 4 h + (1 Jan holiday, weekend) + 4 h
+    assert seconds(DK, cph(2026, 12, 31, 12), cph(2027, 1, 4, 12)) == 8 * H
+
+
+def test_extra_closed_dates_of_the_policy_are_closed_as_well():
+    closed = BusinessCalendar(BusinessHours(extra_closed_dates=frozenset({date(2026, 10, 6)})), CPH)
+    assert seconds(closed, cph(2026, 10, 5), cph(2026, 10, 8)) == 2 * 8 * H
+
+
+def test_business_days_around_the_dst_changes_are_still_eight_hours():
+    # DST starts Sun 29 Mar and ends Sun 25 Oct 2026 in Copenhagen
+    assert seconds(DK, cph(2026, 3, 27), cph(2026, 3, 31)) == 2 * 8 * H
+    assert seconds(DK, cph(2026, 10, 23), cph(2026, 10, 27)) == 2 * 8 * H
+
+
+def test_vietnamese_tet_2026_from_16_to_20_february_is_closed():
+    assert seconds(VN, hcm(2026, 2, 16), hcm(2026, 2, 21)) == 0
+    assert seconds(VN, hcm(2026, 2, 13), hcm(2026, 2, 24)) == 2 * 8 * H  # Fri 13 and Mon 23
+
+
+def test_vietnamese_national_day_1_and_2_september_2026_is_closed():
+    assert seconds(VN, hcm(2026, 9, 1), hcm(2026, 9, 3)) == 0
+    assert seconds(VN, hcm(2026, 9, 3), hcm(2026, 9, 4)) == 8 * H
+
+
+def test_is_business_time_includes_the_opening_second_and_excludes_the_closing_second():
+    assert DK.is_business_time(epoch(cph(2026, 10, 6, 8)))
+    assert DK.is_business_time(epoch(cph(2026, 10, 6, 15, 59, 59)))
+    assert not DK.is_business_time(epoch(cph(2026, 10, 6, 16)))
+    assert not DK.is_business_time(epoch(cph(2026, 10, 6, 7, 59, 59)))
+    assert not DK.is_business_time(epoch(cph(2026, 10, 10, 12)))  # Saturday
+    assert not DK.is_business_time(epoch(cph(2026, 4, 3, 12)))  # Good Friday
+
+
+def test_an_empty_or_reversed_interval_has_no_business_time():
+    moment = epoch(cph(2026, 10, 6, 12))
+    assert DK.business_seconds(moment, moment) == 0
+    assert DK.business_seconds(moment, moment - 60) == 0
+
+
+# --- brute-force reference --------------------------------------------------------------------------
+
+def reference_business_seconds(hours: BusinessHours, zone_name: str, start: int, end: int) -> int:
+    """Walk minute by minute (splitting at minute edges): every window edge is on a whole minute."""
+    zone = ZoneInfo(zone_name)
+    closed: set[date] = set()
+    if hours.holidays:
+        for year in range(datetime.fromtimestamp(start, zone).year, datetime.fromtimestamp(end, zone).year + 1):
+            closed |= set(holiday_data.country_holidays(hours.holidays, years=year))
+    closed |= set(hours.extra_closed_dates)
+    total, cursor = 0, start
+    while cursor < end:
+        step_end = min(end, (cursor // 60 + 1) * 60)
+        local = datetime.fromtimestamp(cursor, zone)
+        wall = local.time().replace(second=0, microsecond=0)
+        if (local.weekday() in hours.weekdays and local.date() not in closed
+                and hours.start <= wall < hours.end):
+            total += step_end - cursor
+        cursor = step_end
+    return total
+
+
+ANCHORS = [cph(*args) for args in [
+    (2026, 3, 27, 12), (2026, 3, 29, 1), (2026, 10, 23, 12), (2026, 10, 25, 1),  # DST changes
+    (2026, 4, 1, 15), (2026, 4, 6, 7), (2026, 5, 13, 15), (2026, 5, 25, 8),  # Easter, Ascension, Whit Monday
+    (2026, 12, 24, 14), (2026, 12, 31, 15), (2026, 10, 6, 15, 30), (2026, 10, 9, 15, 59),
+]]
+
+
+@st.composite
+def small_intervals(draw):
+    anchor = epoch(draw(st.sampled_from(ANCHORS)))
+    start = anchor + draw(st.integers(-2 * 86400, 2 * 86400))
+    return start, start + draw(st.integers(0, 3 * 86400))
+
+
+@fast(120)
+@given(small_intervals())
+def test_business_seconds_match_a_minute_by_minute_reference_with_danish_holidays_and_dst(interval):
+    start, end = interval
+    assert DK.business_seconds(start, end) == reference_business_seconds(DK.hours, CPH, start, end)
+
+
+NIGHT_HOURS = BusinessHours(weekdays=frozenset(range(7)), start=time(1), end=time(4), holidays=None)
+NIGHT = BusinessCalendar(NIGHT_HOURS, CPH)
+
+
+def test_a_night_window_01_00_to_04_00_is_two_hours_on_the_spring_dst_day_and_four_on_the_autumn_one():
+    assert seconds(NIGHT, cph(2026, 3, 29), cph(2026, 3, 30)) == 2 * H
+    assert seconds(NIGHT, cph(2026, 10, 25), cph(2026, 10, 26)) == 4 * H
+    assert seconds(NIGHT, cph(2026, 10, 26), cph(2026, 10, 27)) == 3 * H
+
+
+@fast(80)
+@given(st.sampled_from([cph(2026, 3, 28, 12), cph(2026, 10, 24, 12)]).map(epoch),
+       st.integers(0, 86400), st.integers(0, 2 * 86400))
+def test_business_seconds_match_the_reference_for_a_window_that_contains_a_dst_change(anchor, offset, span):
+    start = anchor + offset
+    assert NIGHT.business_seconds(start, start + span) == reference_business_seconds(
+        NIGHT_HOURS, CPH, start, start + span)
+
+
+@fast(60)
+@given(st.integers(epoch(hcm(2026, 2, 10)), epoch(hcm(2026, 2, 26))), st.integers(0, 3 * 86400))
+def test_business_seconds_match_the_reference_with_vietnamese_holidays_over_tet(start, span):
+    assert VN.business_seconds(start, start + span) == reference_business_seconds(VN.hours, HCM, start, start + span)
+
+
+@fast(60)
+@given(small_intervals(), st.integers(0, 3 * 86400))
+def test_business_seconds_are_additive_over_adjacent_intervals(interval, split):
+    start, end = interval
+    middle = min(end, start + split)
+    assert DK.business_seconds(start, end) == DK.business_seconds(start, middle) + DK.business_seconds(middle, end)

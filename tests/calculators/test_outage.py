@@ -1,0 +1,139 @@
+"""rules.md §4 (seed 000): each 2 hours of critical stoppage is half a day of subscription fee."""
+from datetime import date, timedelta
+from decimal import Decimal
+from fractions import Fraction
+
+import pytest
+
+from creditsvc.calculators.outage import outage_credit
+from creditsvc.calculators.policy import OutagePolicy
+from creditsvc.calculators.records import epoch
+from creditsvc.calculators.uptime import Exclusions
+
+from tests.calculators.factories import (
+    D,
+    hcm,
+    incident,
+    make_contract,
+    outage,
+    policy_1office,
+    statement,
+)
+
+H = 3600
+FEE = D(12_000_000)
+
+
+def credit(*incidents, period="2026-09", policy=None, **contract):
+    contract.setdefault("fee", FEE)
+    return statement(make_contract(policy or policy_1office(), **contract), period, incidents=incidents).outage_credit
+
+
+def critical(id, start, seconds, cause="provider"):
+    return outage(id, start, seconds, cause, severity="critical")
+
+
+def test_worked_example_a_critical_outage_of_5_h_10_min_is_2_blocks_1_day_400000_vnd_in_september():
+    result = credit(critical("I", hcm(2026, 9, 10, 9), 5 * H + 600))
+    assert result.downtime_seconds == 5 * H + 600
+    assert result.blocks == 2
+    assert result.credit_days == Decimal(1)
+    assert result.credit_amount == Decimal("400000")
+    assert result.delivery == "license_extension"
+
+
+@pytest.mark.parametrize("seconds, blocks", [(0, 0), (2 * H - 1, 0), (2 * H, 1), (4 * H - 1, 1), (4 * H, 2)])
+def test_only_completed_2_hour_blocks_count_by_default(seconds, blocks):
+    assert credit(critical("I", hcm(2026, 9, 10), seconds)).blocks == blocks
+
+
+def test_started_rounding_counts_every_begun_block_so_5_h_10_min_is_3_blocks_1_5_days():
+    policy = policy_1office(outage_credit=OutagePolicy(rounding="started"))
+    result = credit(critical("I", hcm(2026, 9, 10, 9), 5 * H + 600), policy=policy)
+    assert result.blocks == 3
+    assert result.credit_days == D("1.5")
+    assert result.credit_amount == Decimal("600000")
+
+
+def test_period_scope_sums_the_critical_downtime_of_the_period_before_counting_blocks():
+    result = credit(critical("A", hcm(2026, 9, 3), 90 * 60), critical("B", hcm(2026, 9, 20), 90 * 60))
+    assert result.downtime_seconds == 3 * H
+    assert result.blocks == 1
+
+
+def test_incident_scope_counts_blocks_per_incident():
+    policy = policy_1office(outage_credit=OutagePolicy(scope="incident"))
+    result = credit(critical("A", hcm(2026, 9, 3), 90 * 60), critical("B", hcm(2026, 9, 20), 150 * 60),
+                    policy=policy)
+    assert result.blocks == 1  # 0 for A (1 h 30), 1 for B (2 h 30)
+
+
+def test_only_incidents_of_the_policy_severity_count():
+    result = credit(outage("M", hcm(2026, 9, 10), 10 * H, severity="major"),
+                    outage("m", hcm(2026, 9, 11), 10 * H, severity="minor"))
+    assert result.blocks == 0 and result.credit_amount == 0
+    policy = policy_1office(outage_credit=OutagePolicy(severity="major"))
+    assert credit(outage("M", hcm(2026, 9, 10), 4 * H, severity="major"), policy=policy).blocks == 2
+
+
+def test_overlapping_critical_incidents_are_counted_once():
+    result = credit(critical("A", hcm(2026, 9, 10, 9), 3 * H), critical("B", hcm(2026, 9, 10, 10), 3 * H))
+    assert result.downtime_seconds == 4 * H and result.blocks == 2
+
+
+def test_a_critical_incident_crossing_the_month_end_counts_only_its_part_inside_the_period():
+    crossing = critical("X", hcm(2026, 9, 30, 21), 6 * H)
+    assert credit(crossing).downtime_seconds == 3 * H
+    assert credit(crossing, period="2026-10").downtime_seconds == 3 * H
+
+
+def test_the_same_exclusions_as_uptime_apply_to_critical_outages():
+    policy = policy_1office(outage_credit=OutagePolicy(excluded_causes=frozenset({"third_party"})))
+    result = credit(critical("T", hcm(2026, 9, 10), 6 * H, cause="third_party"), policy=policy)
+    assert result.blocks == 0
+
+
+def test_announced_maintenance_of_critical_severity_is_excluded_under_an_exclusion_of_maintenance():
+    start = hcm(2026, 9, 10, 1)
+    announced = incident("M", start, start + timedelta(hours=4), "maintenance", "critical",
+                         notice=start - timedelta(days=2))
+    short_notice = incident("N", start + timedelta(days=1), start + timedelta(days=1, hours=4), "maintenance",
+                            "critical", notice=start)
+    policy = policy_1office(outage_credit=OutagePolicy(excluded_causes=frozenset({"maintenance"})))
+    assert credit(announced, policy=policy).blocks == 0
+    assert credit(short_notice, policy=policy).blocks == 2
+
+
+def test_the_daily_fee_is_the_monthly_fee_divided_by_the_days_of_that_month():
+    october = credit(critical("I", hcm(2026, 10, 10), 4 * H), period="2026-10")  # 12,000,000 / 31 per day
+    assert october.credit_days == 1 and october.credit_amount == Decimal("387097")
+    february = credit(critical("I", hcm(2026, 2, 10), 2 * H), period="2026-02")  # 12,000,000 / 28 per day
+    assert february.credit_amount == Decimal("214286")
+
+
+def test_a_quarterly_fee_gives_a_monthly_fee_of_a_third():
+    result = credit(critical("I", hcm(2026, 9, 10), 4 * H), fee=D(36_000_000), per="quarter")
+    assert result.credit_amount == Decimal("400000")
+
+
+def test_the_contract_chooses_the_delivery_and_the_policy_gives_the_default():
+    assert credit(critical("I", hcm(2026, 9, 10), 4 * H), delivery="renewal_deduction").delivery == "renewal_deduction"
+    policy = policy_1office(outage_credit=OutagePolicy(delivery="renewal_deduction"))
+    assert credit(critical("I", hcm(2026, 9, 10), 4 * H), policy=policy).delivery == "renewal_deduction"
+
+
+def test_an_open_critical_incident_counts_until_as_of():
+    contract = make_contract(policy_1office(), fee=FEE)
+    result = statement(contract, "2026-09", as_of=hcm(2026, 9, 10, 14),
+                       incidents=[incident("O", hcm(2026, 9, 10, 9), None, severity="critical")])
+    assert result.outage_credit.downtime_seconds == 5 * H
+    assert result.outage_credit.blocks == 2
+    assert result.status == "provisional"
+
+
+def test_outage_credit_function_on_its_own_numbers():
+    start = epoch(hcm(2026, 9, 1))
+    result = outage_credit(OutagePolicy(), [critical("I", hcm(2026, 9, 10, 9), 5 * H + 600)],
+                           Exclusions(frozenset(), Fraction(24 * H)), [(start, start + 30 * 86400)], [],
+                           start + 40 * 86400, Fraction(400_000), "license_extension", "VND")
+    assert (result.blocks, result.credit_days, result.credit_amount) == (2, Decimal(1), Decimal("400000"))
