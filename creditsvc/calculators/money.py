@@ -6,7 +6,7 @@ ROUND_HALF_UP. A float anywhere is refused: it cannot represent 0.1, so it canno
 """
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Context, Decimal, Inexact, InvalidOperation, Overflow
 from fractions import Fraction
 
 from .errors import DomainError
@@ -27,15 +27,22 @@ class AmountOverflow(DomainError):
     code = "amount_overflow"
 
 
+def ratio(value: Exact) -> tuple[int, int]:
+    """(numerator, denominator) of a Decimal, Fraction or int; a float (or bool) is a bug."""
+    if isinstance(value, Fraction):
+        return value.numerator, value.denominator
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value, 1
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise TypeError("amounts must be finite")
+        return value.as_integer_ratio()
+    raise TypeError(f"exact numbers only (Decimal, int, Fraction), got {type(value).__name__}")
+
+
 def exact(value: Exact) -> Fraction:
     """The exact rational value of a Decimal, Fraction or int; a float (or bool) is a bug."""
-    if isinstance(value, Fraction):
-        return value
-    if isinstance(value, bool) or not isinstance(value, (Decimal, int)):
-        raise TypeError(f"exact numbers only (Decimal, int, Fraction), got {type(value).__name__}")
-    if isinstance(value, Decimal) and not value.is_finite():
-        raise TypeError("amounts must be finite")
-    return Fraction(value)
+    return value if isinstance(value, Fraction) else Fraction(*ratio(value))
 
 
 def exponent(currency: str) -> int:
@@ -51,19 +58,28 @@ def round_money(value: Exact, currency: str) -> Decimal:
     This is the only place in creditsvc where money is rounded.
     """
     places = exponent(currency)
-    scaled = exact(value) * 10**places
-    negative = scaled < 0
-    num, den = abs(scaled).numerator, abs(scaled).denominator
-    units = (2 * num + den) // (2 * den)  # floor(x + 1/2)
+    num, den = ratio(value)
+    num *= 10**places
+    negative = num < 0
+    units = (2 * abs(num) + den) // (2 * den)  # floor(|x| + 1/2): half away from zero
+    if units >= 10 ** (34 + places):  # compared as integers: Decimal abs() would round at 28 digits
+        raise AmountOverflow(f"an amount of {units} minor units does not fit NUMERIC(38, 4)")
     result = Decimal(f"{'-' if negative and units else ''}{units}e-{places}")
-    if abs(result) >= MAX_AMOUNT:
-        raise AmountOverflow(f"amount {units} minor units does not fit NUMERIC(38, 4)")
     return result
+
+
+# Wide enough that sums and products of stored amounts (38 digits) are exact.
+EXACT = Context(prec=100, traps=[Inexact, Overflow, InvalidOperation])
 
 
 def sum_money(amounts, currency: str) -> Decimal:
     """Sum already-rounded amounts exactly (Decimal's default context would round past 28 digits)."""
-    return round_money(sum((exact(a) for a in amounts), Fraction(0)), currency)
+    total = Decimal(0)
+    for amount in amounts:
+        if not isinstance(amount, Decimal):
+            raise TypeError(f"amounts are Decimal, got {type(amount).__name__}")
+        total = EXACT.add(total, amount)
+    return round_money(total, currency)
 
 
 def money_str(amount: Decimal) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from .errors import DomainError
@@ -22,11 +23,11 @@ class Period:
     start: datetime  # aware, in the contract's zone
     end: datetime
 
-    @property
+    @cached_property
     def start_ts(self) -> int:
         return epoch(self.start)
 
-    @property
+    @cached_property
     def end_ts(self) -> int:
         return epoch(self.end)
 

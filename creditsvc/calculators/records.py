@@ -5,6 +5,7 @@ because a naive time in a billing rule is an ambiguity, not a value.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -16,9 +17,9 @@ from .policy import Policy
 
 def epoch(moment: datetime) -> int:
     """Whole epoch seconds of an aware datetime (durations are exact seconds, rules.md §2)."""
-    if moment.tzinfo is None or moment.utcoffset() is None:
+    if moment.tzinfo is None:
         raise DomainError("timestamps need a UTC offset", code="naive_timestamp")
-    return int(moment.timestamp() // 1)
+    return math.floor(moment.timestamp())
 
 
 def _require_decimal(name: str, value) -> None:

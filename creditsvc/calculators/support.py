@@ -8,7 +8,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from .calendar import BusinessCalendar
-from .money import exact, round_money, sum_money
+from .money import EXACT, exact, round_money, sum_money
 from .policy import SupportPolicy
 from .records import SupportCase, epoch
 
@@ -37,24 +37,30 @@ class SupportResult:
     total: Decimal
 
 
-def hourly_rates(policy: SupportPolicy, level: str, agreement: str | None) -> tuple[Fraction, Fraction]:
-    """(business rate, after-hours rate) per hour after the agreement discount and the surcharge."""
+Rate = tuple[Fraction, Decimal]  # exact hourly rate, and the rate as shown
+
+
+def hourly_rates(policy: SupportPolicy, level: str, agreement: str | None, currency: str) -> tuple[Rate, Rate]:
+    """(business, after hours) per hour after the agreement discount and the surcharge."""
     rate = exact(policy.rates[level])
     if agreement:
         rate *= 1 - exact(policy.agreement_discounts.get(agreement, Decimal(0))) / 100
     # seed 003: "Tillæg ved henvendelse udenfor normal arbejdstid er 100%"
-    return rate, rate * (1 + exact(policy.after_hours_surcharge_percent) / 100)
+    after = rate * (1 + exact(policy.after_hours_surcharge_percent) / 100)
+    return (rate, _shown(rate, currency)), (after, _shown(after, currency))
 
 
-def _rate_decimal(rate: Fraction, currency: str) -> Decimal:
-    """A rate to show: exact when it has a finite expansion, else at the currency's digits."""
+def _shown(rate: Fraction, currency: str) -> Decimal:
+    """A rate to show: exact when it has a finite expansion at the currency's digits, else 28 digits."""
     rounded = round_money(rate, currency)
     return rounded if exact(rounded) == rate else Decimal(rate.numerator) / Decimal(rate.denominator)
 
 
 def bill_case(
-    case: SupportCase, policy: SupportPolicy, calendar: BusinessCalendar, agreement: str | None, currency: str
+    case: SupportCase, policy: SupportPolicy, calendar: BusinessCalendar, agreement: str | None, currency: str,
+    rates: dict[str, tuple[Rate, Rate]] | None = None,
 ) -> list[SupportLine]:
+    """The lines of one case; `rates` may carry hourly_rates per level, computed once per statement."""
     start, end = epoch(case.started_at), epoch(case.ended_at)
     business = calendar.business_seconds(start, end)
     after = (end - start) - business
@@ -68,17 +74,17 @@ def bill_case(
             business += top_up
         else:
             after += top_up
-    business_rate, after_rate = hourly_rates(policy, case.level, agreement)
+    business_rate, after_rate = rates[case.level] if rates else hourly_rates(policy, case.level, agreement, currency)
     lines = []
-    for kind, seconds, rate in ((BUSINESS, business, business_rate), (AFTER_HOURS, after, after_rate)):
+    for kind, seconds, (rate, shown) in ((BUSINESS, business, business_rate), (AFTER_HOURS, after, after_rate)):
         if seconds > 0:
             amount = round_money(rate * seconds / 3600, currency)
-            lines.append(SupportLine(case.id, kind, seconds, None, _rate_decimal(rate, currency), amount,
+            lines.append(SupportLine(case.id, kind, seconds, None, shown, amount,
                                      case.level, case.started_at, case.ended_at))
     if case.km:
         # seed 003: "Kørsel beregnes med 3,52 kr. pr. kørte km", no surcharge
-        amount = round_money(exact(case.km) * exact(policy.mileage_rate), currency)
-        lines.append(SupportLine(case.id, MILEAGE, 0, case.km, _rate_decimal(exact(policy.mileage_rate), currency), amount, case.level,
+        amount = round_money(EXACT.multiply(case.km, policy.mileage_rate), currency)
+        lines.append(SupportLine(case.id, MILEAGE, 0, case.km, _shown(exact(policy.mileage_rate), currency), amount, case.level,
                                  case.started_at, case.ended_at))
     return lines
 
@@ -90,9 +96,10 @@ def bill_support(
     agreement: str | None,
     currency: str,
 ) -> SupportResult:
+    rates = {level: hourly_rates(policy, level, agreement, currency) for level in policy.rates}
     lines = [line for case in sorted(cases, key=lambda c: (epoch(c.started_at), c.id))
-             for line in bill_case(case, policy, calendar, agreement, currency)]
+             for line in bill_case(case, policy, calendar, agreement, currency, rates)]
     subtotal = sum_money((line.amount for line in lines), currency)
     # VAT on the rounded subtotal, rounded once (rules.md §1)
-    vat = round_money(exact(subtotal) * exact(policy.vat_percent) / 100, currency)
+    vat = round_money(exact(EXACT.multiply(subtotal, policy.vat_percent)) / 100, currency)
     return SupportResult(tuple(lines), subtotal, policy.vat_percent, vat, sum_money((subtotal, vat), currency))

@@ -1,0 +1,63 @@
+"""Benchmarks of the calculation core (issue 2). Prints figures measured in this run; asserts nothing.
+
+    python bench/calculations.py
+"""
+from __future__ import annotations
+
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from creditsvc.calculators.calendar import BusinessCalendar  # noqa: E402
+from creditsvc.calculators.policy import BusinessHours, SupportPolicy  # noqa: E402
+from creditsvc.calculators.records import SupportCase  # noqa: E402
+from creditsvc.calculators.statement import compute_statement  # noqa: E402
+from creditsvc.calculators.support import bill_case  # noqa: E402
+from creditsvc.schemas.calculation import CalculationRequestSchema  # noqa: E402
+from creditsvc.schemas.statement import dump_statement  # noqa: E402
+from typical_month import calculation_body  # noqa: E402
+
+
+def rate(function, seconds: float = 2.0) -> float:
+    """Calls per second of `function`, measured for about `seconds` after a warm-up."""
+    for _ in range(20):
+        function()
+    calls, start = 0, time.perf_counter()
+    while (elapsed := time.perf_counter() - start) < seconds:
+        for _ in range(50):
+            function()
+        calls += 50
+    return calls / elapsed
+
+
+def main() -> dict[str, float]:
+    body = calculation_body()
+    request = CalculationRequestSchema().load(body)
+    statement = compute_statement(request)
+    assert statement.uptime and statement.support and statement.tickets and statement.repeat_bug_fines
+    computed = rate(lambda: compute_statement(request))
+    end_to_end = rate(lambda: dump_statement(compute_statement(CalculationRequestSchema().load(body))))
+
+    zone = ZoneInfo("Europe/Copenhagen")
+    calendar = BusinessCalendar(BusinessHours(), "Europe/Copenhagen")
+    policy = SupportPolicy()
+    start = datetime(2026, 10, 5, 9, 0, tzinfo=zone)
+    one_hour = SupportCase("short", start, start + timedelta(hours=1), "1")
+    thirty_days = SupportCase("long", start, start + timedelta(days=30), "1")
+    short = rate(lambda: bill_case(one_hour, policy, calendar, None, "DKK"), 1.0)
+    long = rate(lambda: bill_case(thirty_days, policy, calendar, None, "DKK"), 1.0)
+
+    print(f"typical month (30 incidents, 20 cases, 10 tickets, 5 bugs): {computed:,.0f} statements/s on one core "
+          f"(target >= 1,000)")
+    print(f"  same, with schema load and JSON dump:                    {end_to_end:,.0f} statements/s")
+    print(f"support split: 1-hour case {short:,.0f}/s, 30-day case {long:,.0f}/s -> "
+          f"30-day costs {short / long:.2f}x a 1-hour case (target <= 10x)")
+    return {"statements_per_second": computed, "support_30d_over_1h": short / long}
+
+
+if __name__ == "__main__":
+    main()
