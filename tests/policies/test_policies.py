@@ -1,0 +1,159 @@
+"""Policies as data: templates reproduce their seeds, overrides merge deeply, errors name the field,
+and a float anywhere is refused."""
+import copy
+import re
+from decimal import Decimal
+from importlib import resources
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from creditsvc.calculators.policy import Band
+from creditsvc.policies import TEMPLATE_NAMES, PolicyError, deep_merge, load_policy, resolve, template_document
+from creditsvc.schemas.calculation import CalculationRequestSchema
+from marshmallow import ValidationError
+from tests.api.conftest import OCTOBER_DK, SEPTEMBER_3CX
+
+SEED_OF = {"1office": "000", "3cx-vn": "001", "hvn": "002", "oneoffice-dk": "003", "phanmemvang": "004"}
+
+
+@pytest.mark.parametrize("name", TEMPLATE_NAMES)
+def test_every_builtin_template_loads_and_cites_its_seed_document(name):
+    document, policy = resolve({"template": name})
+    assert policy.name == name
+    text = resources.files("creditsvc.policies").joinpath("templates", f"{name}.toml").read_text("utf-8")
+    assert f"seeds/{SEED_OF[name]}" in text
+    # every section of the template carries a comment citing its seed clause
+    sections = re.split(r"^\[", text, flags=re.M)[1:]
+    for section in sections:
+        if not section.startswith("ticket_targets]"):
+            assert "seed" in section, f"section [{section.splitlines()[0]} has no seed citation"
+
+
+def test_the_3cx_template_has_the_six_bands_of_seed_001_with_termination_below_95_5():
+    policy = resolve({"template": "3cx-vn"})[1]
+    assert policy.uptime.commitment_percent == Decimal("99.8")
+    assert sorted(policy.uptime.bands, key=lambda b: b.from_percent) == [
+        Band(Decimal("0"), Decimal("25"), True), Band(Decimal("94.5"), Decimal("10"), True),
+        Band(Decimal("95.5"), Decimal("6"), False), Band(Decimal("96.5"), Decimal("5"), False),
+        Band(Decimal("97.5"), Decimal("3"), False), Band(Decimal("98.5"), Decimal("2"), False)]
+    assert policy.uptime.excluded_causes == {"third_party", "customer"}
+    assert policy.application.mode == "next_quarter" and policy.application.refund_days_on_termination == 5
+    assert policy.ticket_targets.priorities["P4"].clock == "business"
+
+
+def test_the_hvn_template_has_the_bands_and_exclusions_of_seed_002():
+    policy = resolve({"template": "hvn"})[1]
+    assert policy.uptime.commitment_percent == Decimal("99.9")
+    assert {(b.from_percent, b.credit_percent) for b in policy.uptime.bands} == {
+        (Decimal(0), Decimal(100)), (Decimal(95), Decimal(50)), (Decimal(99), Decimal(25))}
+    assert policy.uptime.excluded_causes == {"maintenance", "force_majeure", "isp"}
+    assert policy.application.mode == "account_credit" and policy.application.claim_window_months == 3
+
+
+def test_the_oneoffice_template_has_the_danish_prices_of_seed_003():
+    policy = resolve({"template": "oneoffice-dk"})[1]
+    billing = policy.support_billing
+    assert billing.rates == {"1": Decimal("800.00"), "2": Decimal("1095.00")}
+    assert (billing.minimum_minutes, billing.free_minutes_with_agreement) == (15, 15)
+    assert billing.mileage_rate == Decimal("3.52") and billing.vat_percent == Decimal(25)
+    assert policy.business_hours.holidays == "DK"
+    assert set(policy.ticket_targets.priorities) == {"high", "medium", "normal", "low"}
+
+
+def test_the_1office_template_has_the_outage_and_fine_rules_of_seed_000():
+    policy = resolve({"template": "1office"})[1]
+    assert policy.outage_credit.block_hours == 2 and policy.outage_credit.days_per_block == Decimal("0.5")
+    assert policy.repeat_bug_fines.base_amount == 500000 and policy.repeat_bug_fines.multiplier == 2
+    assert policy.ticket_targets.clock_starts == "confirmed"
+    assert policy.uptime is None
+
+
+def test_overrides_merge_deeply_replace_lists_and_null_removes_a_section():
+    document, policy = resolve({"template": "3cx-vn", "overrides": {
+        "uptime": {"commitment_percent": "99.5", "bands": [{"from_percent": "0", "credit_percent": "7"}]},
+        "ticket_targets": None}})
+    assert policy.uptime.commitment_percent == Decimal("99.5")
+    assert policy.uptime.bands == (Band(Decimal(0), Decimal(7), False),)
+    assert policy.uptime.excluded_causes == {"third_party", "customer"}  # kept from the template
+    assert policy.ticket_targets is None and "ticket_targets" not in document
+
+
+def test_deep_merge_does_not_change_the_template():
+    before = template_document("hvn")
+    deep_merge(before, {"uptime": {"commitment_percent": "1"}})
+    assert template_document("hvn") == before
+
+
+@pytest.mark.parametrize("spec, field", [
+    ({"template": "3cx-vn", "overrides": {"uptime": {"credit_cap_percent": "150"}}}, "overrides.uptime.credit_cap_percent"),
+    ({"template": "3cx-vn", "overrides": {"uptime": {"bands": [{"from_percent": "5", "credit_percent": "1"}]}}},
+     "overrides.uptime.bands"),
+    ({"template": "3cx-vn", "overrides": {"uptime": {"bands": [{"from_percent": "0", "credit_percent": "1"},
+                                                             {"from_percent": "99.9", "credit_percent": "1"}]}}},
+     "overrides.uptime.bands"),
+    ({"template": "hvn", "extra": 1}, "extra"),
+    ({"template": "1office", "overrides": {"outage_credit": {"rounding": "sometimes"}}}, "overrides.outage_credit.rounding"),
+    ({"template": "1office", "overrides": {"ticket_targets": {"priorities": {"critical": {"response": "soon"}}}}},
+     "overrides.ticket_targets.priorities.critical.value.response"),
+    ({"template": "oneoffice-dk", "overrides": {"business_hours": {"start": "17:00"}}}, "overrides.business_hours.end"),
+    ({"template": "oneoffice-dk", "overrides": {"business_hours": {"holidays": "ATLANTIS"}}},
+     "overrides.business_hours.holidays"),
+    ({"name": "bare"}, None),
+    ({"currency": "VND"}, "name"),
+])
+def test_invalid_policies_are_refused_naming_the_field(spec, field):
+    if field is None:
+        assert resolve(spec)[1].name == "bare"  # a policy with no sections is valid and computes nothing
+        return
+    with pytest.raises(PolicyError) as caught:
+        resolve(spec)
+    assert field in caught.value.errors, caught.value.errors
+
+
+def _numeric_paths(node, prefix=()):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _numeric_paths(value, prefix + (key,))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _numeric_paths(value, prefix + (index,))
+    elif isinstance(node, (Decimal, int)) and not isinstance(node, bool):
+        yield prefix
+    elif isinstance(node, str) and re.fullmatch(r"\d+(\.\d+)?", node):
+        yield prefix
+
+
+TEMPLATE_LEAVES = [(name, path) for name in TEMPLATE_NAMES for path in _numeric_paths(template_document(name))]
+
+
+def _put(node, path, value):
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+
+
+@settings(max_examples=100, deadline=None)
+@given(leaf=st.sampled_from(TEMPLATE_LEAVES), value=st.floats(0, 100, allow_nan=False))
+def test_a_float_at_any_numeric_field_of_a_policy_is_refused_naming_that_field(leaf, value):
+    name, path = leaf
+    document = template_document(name)
+    _put(document, path, value)
+    with pytest.raises(PolicyError) as caught:
+        load_policy(document)
+    assert ".".join(map(str, path)) in caught.value.errors
+
+
+REQUEST_LEAVES = [(body, path) for body in (SEPTEMBER_3CX, OCTOBER_DK) for path in _numeric_paths(body)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(leaf=st.sampled_from(REQUEST_LEAVES), value=st.floats(0, 1000, allow_nan=False))
+def test_a_float_at_any_numeric_field_of_a_calculation_request_is_refused(leaf, value):
+    body, path = leaf
+    body = copy.deepcopy(body)
+    _put(body, path, value)
+    with pytest.raises(ValidationError) as caught:
+        CalculationRequestSchema().load(body)
+    assert caught.value.messages
