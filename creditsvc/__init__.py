@@ -1,7 +1,7 @@
 """creditsvc: SLA service credits, fines and support billing as JSON and PDF credit notes."""
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, Response, request
 from flask_smorest import Api
 
 from .config import from_environment
@@ -16,18 +16,31 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.update(config)
 
-    api = Api(app)
-    from .api import calculations, errors, health, policy_templates
+    from . import db
+    from .api import auth, calculations, contracts, errors, health, policy_templates
 
-    for module in (health, calculations, policy_templates):
-        api.register_blueprint(module.blp)
+    db.init_app(app)
+    auth.init_app(app)
+    api = Api(app, spec_kwargs={"info": {"description": "SLA service credits, fines and support billing. "
+                                                        "Amounts and percentages are strings."}})
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    for blueprint in (health.blp, calculations.blp, policy_templates.blp, contracts.blp, contracts.credit_note_blp):
+        api.register_blueprint(blueprint)
     errors.init_app(app)  # after Api: our problem+json handlers replace smorest's
 
     @app.before_request
     def json_bodies_only():
         if request.method in ("POST", "PUT", "PATCH") and not request.is_json:
-            from .api.errors import problem
-            return problem(415, "Unsupported Media Type", "Send the body as application/json.")
+            return errors.problem(415, "Unsupported Media Type", "Send the body as application/json.")
+
+    @app.get("/openapi.yaml")
+    def openapi_yaml():
+        return Response(openapi_document(app), mimetype="application/yaml")
 
     app.extensions["creditsvc_api"] = api
     return app
+
+
+def openapi_document(app: Flask) -> str:
+    """The OpenAPI document generated from the marshmallow schemas (committed as openapi.yaml)."""
+    return app.extensions["creditsvc_api"].spec.to_yaml()

@@ -2,9 +2,12 @@
 that leaks internals. 422s carry `errors`: each bad field (a dotted path) mapped to its messages."""
 from __future__ import annotations
 
+import json
 import logging
+from http import HTTPStatus
 
 from flask import Flask, jsonify
+from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from ..calculators.errors import DomainError
@@ -62,8 +65,16 @@ def handle_domain_error(error: DomainError):
     errors = getattr(error, "errors", None)
     if errors is None and error.field:
         errors = {error.field: [error.message]}
-    return problem(error.status, "Unprocessable Content" if error.status == 422 else "Conflict",
-                   error.message, code=error.code, errors=errors)
+    return problem(error.status, HTTPStatus(error.status).phrase, error.message, code=error.code, errors=errors)
+
+
+def handle_validation_error(error: ValidationError):
+    return problem(422, "Unprocessable Content", "The request body does not validate: see errors.",
+                   code="validation_error", errors=_validation_errors(error.messages))
+
+
+def handle_malformed_json(error: ValueError):
+    return problem(400, "Bad Request", "The body is not valid JSON.", code="malformed_json")
 
 
 def handle_unexpected(error: Exception):
@@ -74,4 +85,7 @@ def handle_unexpected(error: Exception):
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(ValidationError, handle_validation_error)
+    app.register_error_handler(json.JSONDecodeError, handle_malformed_json)
+    app.register_error_handler(UnicodeDecodeError, handle_malformed_json)
     app.register_error_handler(Exception, handle_unexpected)

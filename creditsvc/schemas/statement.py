@@ -149,3 +149,37 @@ class StatementSchema(Schema):
 def dump_statement(statement) -> dict:
     return StatementSchema().dump(statement)
 
+
+
+class CreditNoteSchema(StatementSchema):
+    number = fields.String(metadata={"example": "CN-2026-000001"})
+    issued_at = fields.String(metadata={"format": "date-time"})
+    status = fields.String(metadata={"enum": ["issued", "void"]})
+    supersedes = fields.String(allow_none=True)
+    superseded_by = fields.String(allow_none=True)
+    policy_version = fields.String()
+
+
+class RenewalNoteSchema(Schema):
+    number = fields.String()
+    period = fields.String()
+    credit_total = fields.String()
+    renewal_deduction = fields.String()
+    license_extension_days = fields.String()
+
+
+class TerminationRightSchema(Schema):
+    period = fields.String()
+    credit_note = fields.String()
+    notice_deadline = fields.Date()
+
+
+class RenewalSummarySchema(Schema):
+    contract_id = fields.String()
+    currency = fields.String()
+    ends_on = fields.Date(allow_none=True)
+    license_extension_days = fields.String()
+    license_ends_on = fields.Date(allow_none=True)
+    renewal_deduction_total = fields.String()
+    credit_notes = fields.List(fields.Nested(RenewalNoteSchema))
+    termination_rights = fields.List(fields.Nested(TerminationRightSchema))

@@ -2,8 +2,6 @@ import copy
 
 import pytest
 
-from creditsvc import create_app
-
 CONTRACT_3CX = {
     "id": "acme-3cx",
     "customer": {"name": "Công ty Cổ phần Đồng Tâm", "address": "968 Đường 3 tháng 2, Quận 11"},
@@ -55,16 +53,6 @@ OCTOBER_DK = {
          "level": 2, "km": 40},
     ],
 }
-
-
-@pytest.fixture
-def app():
-    return create_app({"TESTING": True})
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
 
 
 @pytest.fixture

@@ -98,7 +98,7 @@ def test_announced_maintenance_of_critical_severity_is_excluded_under_an_exclusi
     announced = incident("M", start, start + timedelta(hours=4), "maintenance", "critical",
                          notice=start - timedelta(days=2))
     short_notice = incident("N", start + timedelta(days=1), start + timedelta(days=1, hours=4), "maintenance",
-                            "critical", notice=start)
+                            "critical", notice=start + timedelta(hours=23))
     policy = policy_1office(outage_credit=OutagePolicy(excluded_causes=frozenset({"maintenance"})))
     assert credit(announced, policy=policy).blocks == 0
     assert credit(short_notice, policy=policy).blocks == 2

@@ -1,0 +1,46 @@
+"""Bearer API keys and the roles of api.md: 401 without a known key, 403 without the role."""
+from __future__ import annotations
+
+from copy import deepcopy
+from functools import wraps
+
+from flask import current_app, g, request
+
+from .. import db
+from ..services.auth import KeyCache, authenticate
+from .docs import problems
+from .errors import problem
+
+
+def init_app(app) -> None:
+    app.extensions["creditsvc_keys"] = KeyCache()
+
+
+def requires(*roles: str):
+    """Let admin and the named roles through; the check runs before the body is read."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            header = request.headers.get("Authorization", "")
+            scheme, _, key = header.partition(" ")
+            caller = None
+            if scheme.lower() == "bearer" and key.strip():
+                caller = authenticate(db.session(), key.strip(), current_app.extensions["creditsvc_keys"])
+            if caller is None:
+                return problem(401, "Unauthorized", "Send a valid API key as 'Authorization: Bearer <key>'.",
+                               headers={"WWW-Authenticate": 'Bearer realm="creditsvc"'})
+            if caller.role != "admin" and caller.role not in roles:
+                return problem(403, "Forbidden", f"The {caller.role} role may not do this; it needs "
+                                                 f"{' or '.join(('admin',) + roles)}.")
+            g.caller = caller
+            return view(*args, **kwargs)
+
+        wrapper._apidoc = deepcopy(getattr(view, "_apidoc", {}))
+        wrapper._apidoc.setdefault("manual_doc", {})["security"] = [{"bearerAuth": []}]
+        return problems(401, 403)(wrapper)
+
+    return decorator
+
+
+ANY_ROLE = ("billing", "accounting", "sales")

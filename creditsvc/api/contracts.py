@@ -1,0 +1,210 @@
+"""Contracts, their records, statements, credit notes and renewal summaries (api.md)."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+from flask import jsonify, request
+from marshmallow import Schema, ValidationError, fields, validate
+
+from .. import db
+from ..jsonio import loads
+from ..policies import flatten_errors
+from ..schemas.calculation import check_records
+from ..schemas.contract import ContractSchema
+from ..schemas.fields import Timestamp
+from ..schemas.records import RECORD_SCHEMAS
+from ..schemas.statement import CreditNoteSchema, RenewalSummarySchema, StatementSchema, dump_statement
+from ..services import credit_notes, records, renewal
+from ..services.contracts import contract_from_row, get_contract_row, put_contract
+from ..services.statements import statement_for
+from .auth import requires
+from .blueprint import Blueprint
+from .docs import problems
+from .errors import problem
+
+blp = Blueprint("contracts", __name__, url_prefix="/v1", description="Contracts, records, statements, credit notes")
+
+PATH_KINDS = {"incidents": "incidents", "bug-occurrences": "bug_occurrences", "support-cases": "support_cases",
+              "tickets": "tickets"}
+
+
+class ContractPutSchema(ContractSchema):
+    id = fields.String(load_default=None, validate=ContractSchema._declared_fields["id"].validators)
+
+
+class StatementQuerySchema(Schema):
+    as_of = Timestamp(load_default=None, metadata={"description": "Compute as of this instant (default: now)"})
+
+
+class CreditNoteRequestSchema(Schema):
+    period = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$"),
+                           metadata={"example": "2026-09"})
+    supersede = fields.Boolean(load_default=False, metadata={
+        "description": "Issue a correction that voids the period's live note"})
+
+
+class RecordResultSchema(Schema):
+    id = fields.String()
+    status = fields.String(metadata={"enum": ["created", "unchanged", "replaced"]})
+    record = fields.Dict()
+
+
+class RecordsResultSchema(Schema):
+    items = fields.List(fields.Nested(RecordResultSchema))
+    created = fields.Integer()
+    unchanged = fields.Integer()
+    replaced = fields.Integer()
+
+
+class SupersedeQuerySchema(Schema):
+    supersede = fields.Boolean(load_default=False, metadata={
+        "description": "Replace a record's content, or add to a period with an issued note"})
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+@blp.route("/contracts/<string:contract_id>", methods=["PUT"])
+@requires("billing")
+@problems(400, 413, 415, 422)
+@blp.arguments(ContractPutSchema)
+@blp.response(200, ContractSchema, description="Replaced or unchanged")
+@blp.alt_response(201, schema=ContractSchema, description="Created", success=True)
+def put(loaded, contract_id):
+    """Create or replace a contract's terms (idempotent)."""
+    if loaded["id"] is None:
+        loaded["id"] = contract_id
+    elif loaded["id"] != contract_id:
+        return problem(422, "Unprocessable Content", "The body's id differs from the path's.",
+                       code="validation_error", errors={"id": ["Must equal the contract id in the path."]})
+    row, created, _ = put_contract(db.session(), loaded)
+    response = jsonify(row.document)
+    response.status_code = 201 if created else 200
+    return response
+
+
+@blp.route("/contracts/<string:contract_id>", methods=["GET"])
+@requires("billing", "accounting", "sales")
+@problems(404)
+@blp.response(200, ContractSchema)
+def get(contract_id):
+    """A contract's terms as stored."""
+    return jsonify(get_contract_row(db.session(), contract_id).document)
+
+
+def _post_records(contract_id: str, kind: str, supersede: bool):
+    payload = loads(request.get_data(cache=True))
+    batch = isinstance(payload, dict) and "items" in payload
+    if batch:
+        if set(payload) != {"items"}:
+            raise ValidationError({key: ["Unknown field."] for key in payload if key != "items"})
+        items = payload["items"]
+        if not isinstance(items, list):
+            raise ValidationError({"items": ["A batch is {\"items\": [...]}."]})
+        if not items or len(items) > records.MAX_BATCH:
+            raise ValidationError({"items": [f"A batch holds 1 to {records.MAX_BATCH} records."]})
+    else:
+        items = [payload]
+    schema = RECORD_SCHEMAS[kind]()
+    try:
+        loaded = schema.load(items, many=True)
+    except ValidationError as error:
+        raise ValidationError(_relabel(flatten_errors(error.messages), batch)) from None
+    contract = contract_from_row(get_contract_row(db.session(), contract_id))
+    errors = check_records(contract, {kind: loaded})
+    if errors:
+        raise ValidationError(_relabel({k.split(".", 1)[1]: v for k, v in errors.items()}, batch))
+    try:
+        results = records.ingest(db.session(), contract_id, kind, loaded, supersede=supersede)
+    except records.Conflict as conflict:
+        conflict.errors = _relabel(conflict.errors or {}, batch)
+        raise
+    counts = {status: sum(r["status"] == status for r in results) for status in ("created", "unchanged", "replaced")}
+    response = jsonify({"items": results, **counts})
+    response.status_code = 201 if counts["created"] or counts["replaced"] else 200
+    return response
+
+
+def _relabel(errors: dict, batch: bool) -> dict:
+    """'3.started_at' -> 'items.3.started_at' for a batch, 'started_at' for a single record."""
+    out = {}
+    for key, texts in errors.items():
+        head, _, rest = key.partition(".")
+        out[f"items.{key}" if batch else (rest or "body")] = texts
+    return out
+
+
+def _record_view(path_kind: str, kind: str):
+    schema = RECORD_SCHEMAS[kind]
+    name = schema.__name__.removesuffix("Schema")
+    batch_schema = type(f"{name}BatchSchema", (Schema,), {
+        "items": fields.List(fields.Nested(schema), required=True,
+                             validate=validate.Length(min=1, max=records.MAX_BATCH))})
+
+    def view(contract_id, supersede=False):
+        return _post_records(contract_id, kind, supersede)
+
+    view.__name__ = view.__qualname__ = f"post_{kind}"
+    view.__doc__ = (f"Store one {name.lower()} or a batch `{{\"items\": [...]}}` (all or nothing, at most "
+                    f"{records.MAX_BATCH}). Idempotent by the record's id.")
+    documented = blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": {"oneOf": [
+        schema, batch_schema]}}}})(view)
+    documented = blp.arguments(SupersedeQuerySchema, location="query", as_kwargs=True)(documented)
+    documented = blp.response(200, RecordsResultSchema, description="Every record was already stored as sent")(documented)
+    documented = blp.alt_response(201, schema=RecordsResultSchema, description="Stored", success=True)(documented)
+    documented = problems(400, 404, 409, 413, 415, 422)(documented)
+    documented = requires("billing")(documented)
+    blp.route(f"/contracts/<string:contract_id>/{path_kind}", methods=["POST"], endpoint=f"post_{kind}")(documented)
+
+
+for _path, _kind in PATH_KINDS.items():
+    _record_view(_path, _kind)
+
+
+@blp.route("/contracts/<string:contract_id>/statements/<string:period>", methods=["GET"])
+@requires("billing", "accounting")
+@problems(404, 422)
+@blp.arguments(StatementQuerySchema, location="query")
+@blp.response(200, StatementSchema)
+def statement(query, contract_id, period):
+    """The statement of a month, computed from the stored records (a preview; nothing is stored)."""
+    computed, _ = statement_for(db.session(), contract_id, period, query["as_of"] or _now())
+    return jsonify(dump_statement(computed))
+
+
+@blp.route("/contracts/<string:contract_id>/credit-notes", methods=["POST"])
+@requires("billing")
+@problems(400, 404, 409, 413, 415, 422)
+@blp.arguments(CreditNoteRequestSchema)
+@blp.response(200, CreditNoteSchema, description="The period's note was already issued")
+@blp.alt_response(201, schema=CreditNoteSchema, description="Issued", success=True)
+def issue_credit_note(body, contract_id):
+    """Freeze the month's statement as a credit note under the next number of the year's series."""
+    note, created = credit_notes.issue(db.session(), contract_id, body["period"], supersede=body["supersede"])
+    response = jsonify(credit_notes.note_json(note))
+    response.status_code = 201 if created else 200
+    if created:
+        response.headers["Location"] = f"/v1/credit-notes/{note.number}"
+    return response
+
+
+@blp.route("/contracts/<string:contract_id>/renewal-summary", methods=["GET"])
+@requires("sales", "billing", "accounting")
+@problems(404)
+@blp.response(200, RenewalSummarySchema)
+def renewal_summary(contract_id):
+    """Deductions and licence days from issued notes, and termination rights still open."""
+    return jsonify(renewal.renewal_summary(db.session(), contract_id, date.today()))
+
+
+credit_note_blp = Blueprint("credit_notes", __name__, url_prefix="/v1", description="Issued credit notes")
+
+
+@credit_note_blp.route("/credit-notes/<string:number>", methods=["GET"])
+@requires("billing", "accounting")
+@problems(404)
+@credit_note_blp.response(200, CreditNoteSchema)
+def get_credit_note(number):
+    """An issued (or void) credit note, exactly as frozen."""
+    return jsonify(credit_notes.note_json(credit_notes.get_note(db.session(), number)))

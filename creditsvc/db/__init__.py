@@ -1,0 +1,66 @@
+"""Engine, sessions and migrations. `CREDITSVC_DATABASE_URL` picks the database (SQLite by default)."""
+from __future__ import annotations
+
+from importlib import resources
+
+from alembic import command
+from alembic.config import Config
+from flask import Flask, current_app, g
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_settings(dbapi_connection, _record):
+            # Let SQLAlchemy, not pysqlite, say when transactions begin (see _begin_immediate).
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin_immediate(connection):
+            # Take the write lock at BEGIN: two writers then queue instead of failing halfway
+            # with SQLITE_BUSY when one upgrades a read transaction to a write.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def alembic_config(url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(resources.files("creditsvc.db").joinpath("migrations")))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def upgrade(url: str) -> None:
+    """Create or migrate the schema to the newest revision."""
+    command.upgrade(alembic_config(url), "head")
+
+
+def init_app(app: Flask) -> None:
+    engine = make_engine(app.config["DATABASE_URL"])
+    app.extensions["db_engine"] = engine
+    app.extensions["db_sessions"] = sessionmaker(engine, expire_on_commit=False)
+
+    @app.teardown_appcontext
+    def _close_session(_exc):
+        db_session = g.pop("db_session", None)
+        if db_session is not None:
+            db_session.close()
+
+
+def session() -> Session:
+    """The request's session (one per app context)."""
+    if "db_session" not in g:
+        g.db_session = current_app.extensions["db_sessions"]()
+    return g.db_session

@@ -1,0 +1,71 @@
+"""API keys: shown once, stored as SHA-256 only, looked up by hash and compared in constant time."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..db.models import ApiKey
+
+ROLES = ("admin", "billing", "accounting", "sales")
+_CACHE_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class Caller:
+    name: str
+    role: str
+
+
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def create_api_key(session: Session, name: str, role: str) -> str:
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    key = "csk_" + secrets.token_urlsafe(32)
+    session.add(ApiKey(name=name, role=role, key_hash=_hash(key), created_at=datetime.now(timezone.utc)))
+    session.commit()
+    return key
+
+
+class KeyCache:
+    """Recently seen keys, so a busy caller does not cost a query per request."""
+
+    def __init__(self):
+        self._entries: dict[str, tuple[Caller, float]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key_hash: str) -> Caller | None:
+        with self._lock:
+            entry = self._entries.get(key_hash)
+        if entry and entry[1] > time.monotonic():
+            return entry[0]
+        return None
+
+    def put(self, key_hash: str, caller: Caller) -> None:
+        with self._lock:
+            if len(self._entries) > 10_000:
+                self._entries.clear()
+            self._entries[key_hash] = (caller, time.monotonic() + _CACHE_SECONDS)
+
+
+def authenticate(session: Session, key: str, cache: KeyCache | None = None) -> Caller | None:
+    key_hash = _hash(key)
+    if cache is not None and (caller := cache.get(key_hash)):
+        return caller
+    row = session.execute(select(ApiKey).where(ApiKey.key_hash == key_hash)).scalar_one_or_none()
+    if row is None or not hmac.compare_digest(row.key_hash, key_hash):
+        return None
+    caller = Caller(row.name, row.role)
+    if cache is not None:
+        cache.put(key_hash, caller)
+    return caller

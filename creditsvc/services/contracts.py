@@ -1,0 +1,78 @@
+"""Contracts: create or replace terms idempotently, and read them back as calculator inputs."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..calculators import records
+from ..canonical import canonical_json, digest, plain
+from ..db.models import Contract as ContractRow
+from ..policies import load_policy
+from ..schemas.contract import ContractSchema
+from .errors import NotFound
+
+
+def put_contract(session: Session, loaded: dict[str, Any]) -> tuple[ContractRow, bool, bool]:
+    """Store a validated contract. Returns (row, created, changed)."""
+    document = plain(ContractSchema().dump(loaded))
+    policy_document = plain(loaded["policy"]["document"])
+    now = datetime.now(timezone.utc)
+    row = session.get(ContractRow, loaded["id"], with_for_update=True)
+    if row is not None and canonical_json(row.document) == canonical_json(document):
+        session.rollback()
+        return row, False, False
+    created = row is None
+    if created:
+        row = ContractRow(id=loaded["id"], created_at=now)
+        session.add(row)
+    row.document = document
+    row.policy_document = policy_document
+    row.policy_version = digest(policy_document)
+    row.currency = loaded["currency"]
+    row.timezone = loaded["timezone"]
+    row.updated_at = now
+    try:
+        session.commit()
+    except IntegrityError:  # a concurrent PUT created it first: compare with theirs
+        session.rollback()
+        return put_contract(session, loaded)
+    return row, created, True
+
+
+def get_contract_row(session: Session, contract_id: str) -> ContractRow:
+    row = session.get(ContractRow, contract_id)
+    if row is None:
+        raise NotFound(f"no contract {contract_id!r}", code="contract_not_found")
+    return row
+
+
+@lru_cache(maxsize=1024)
+def _policy(version: str, document_json: str):
+    from ..jsonio import loads
+
+    return load_policy(loads(document_json))
+
+
+def contract_from_row(row: ContractRow) -> records.Contract:
+    """The calculators' Contract from a stored row; policies are parsed once per version."""
+    doc = row.document
+    customer = doc.get("customer") or {}
+    return records.Contract(
+        id=row.id,
+        currency=doc["currency"],
+        timezone=doc["timezone"],
+        fee=records.Fee(Decimal(doc["fee"]["amount"]), doc["fee"]["per"]),
+        starts_on=date.fromisoformat(doc["starts_on"]),
+        ends_on=date.fromisoformat(doc["ends_on"]) if doc.get("ends_on") else None,
+        policy=_policy(row.policy_version, canonical_json(row.policy_document)),
+        support_agreement=doc.get("support_agreement"),
+        delivery=doc.get("delivery"),
+        locale=doc["locale"],
+        customer=records.Customer(name=customer.get("name", ""), address=customer.get("address"),
+                                  tax_id=customer.get("tax_id"), email=customer.get("email")),
+    )

@@ -1,0 +1,105 @@
+"""Credit notes: a frozen statement under the next number of the year's gap-free series (rules.md §11)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..calculators.errors import DomainError
+from ..db.models import CreditNote, NumberSeries
+from ..schemas.statement import dump_statement
+from .errors import Conflict, NotFound
+from .statements import statement_for
+
+_ATTEMPTS = 5
+
+
+class ClaimWindowExpired(DomainError):
+    code = "claim_window_expired"
+
+
+def note_json(note: CreditNote) -> dict[str, Any]:
+    """A credit note as served: the frozen statement plus its identity and state."""
+    return {**note.statement, "number": note.number, "issued_at": note.issued_at.isoformat().replace("+00:00", "Z"),
+            "status": note.status, "supersedes": note.supersedes, "superseded_by": note.superseded_by,
+            "policy_version": note.policy_version}
+
+
+def get_note(session: Session, number: str) -> CreditNote:
+    note = session.get(CreditNote, number)
+    if note is None:
+        raise NotFound(f"no credit note {number!r}", code="credit_note_not_found")
+    return note
+
+
+def live_note(session: Session, contract_id: str, period: str) -> CreditNote | None:
+    return session.execute(select(CreditNote).where(
+        CreditNote.contract_id == contract_id, CreditNote.period == period, CreditNote.status == "issued")
+    ).scalar_one_or_none()
+
+
+def next_number(session: Session, year: int) -> int:
+    """Take the next number of a year's series inside the caller's transaction.
+
+    The UPDATE locks the year's row until commit, so concurrent issuers queue; a rollback gives
+    the number back, so the series has no gaps.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(insert(NumberSeries).values(year=year, last=0).on_conflict_do_nothing(index_elements=["year"]))
+    return session.execute(update(NumberSeries).where(NumberSeries.year == year)
+                           .values(last=NumberSeries.last + 1).returning(NumberSeries.last)).scalar_one()
+
+
+def issue(session: Session, contract_id: str, period: str, *, supersede: bool = False,
+          now: datetime | None = None) -> tuple[CreditNote, bool]:
+    """Issue (or return) the note of a contract and month. Returns (note, created)."""
+    for attempt in range(_ATTEMPTS):
+        try:
+            return _issue_once(session, contract_id, period, supersede, now or datetime.now(timezone.utc))
+        except IntegrityError:
+            # Someone issued this contract and period concurrently: theirs is the note.
+            session.rollback()
+            if attempt == _ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _issue_once(session: Session, contract_id: str, period: str, supersede: bool,
+                now: datetime) -> tuple[CreditNote, bool]:
+    existing = live_note(session, contract_id, period)
+    if existing is not None and not supersede:
+        session.rollback()
+        return existing, False
+    statement, inputs = statement_for(session, contract_id, period, now)
+    if statement.period.end > now:
+        raise Conflict(f"{period} has not ended; its statement can still change.", code="period_not_ended",
+                       field="period")
+    if statement.status != "final":
+        raise Conflict("An incident of the period is still open; close it before issuing.",
+                       code="statement_provisional", field="period")
+    if statement.claim_deadline is not None and now.astimezone(statement.period.end.tzinfo).date() > \
+            statement.claim_deadline:
+        raise ClaimWindowExpired(f"Credits for {period} could be claimed until {statement.claim_deadline}.",
+                                 field="period")
+    if not statement.credit_total and existing is None:
+        raise DomainError(f"Nothing is owed for {period}: the statement's credit total is 0.",
+                          code="nothing_to_credit", field="period")
+    year = now.year
+    sequence = next_number(session, year)
+    number = f"CN-{year}-{sequence:06d}"
+    if existing is not None:
+        existing.status, existing.superseded_by = "void", number
+        session.flush()  # the old note leaves the one-live-note-per-period index before the new one enters
+    note = CreditNote(number=number, year=year, sequence=sequence, contract_id=contract_id, period=period,
+                      status="issued", issued_at=now.replace(microsecond=0),
+                      supersedes=existing.number if existing else None, superseded_by=None,
+                      currency=statement.currency, credit_total=statement.credit_total,
+                      policy_version=inputs["policy_version"], statement=dump_statement(statement), inputs=inputs)
+    session.add(note)
+    session.commit()
+    return note, True

@@ -1,0 +1,150 @@
+"""Record ingestion: idempotent by the client's id, all or nothing per batch, and never silently
+changing a period that has an issued credit note (rules.md §11)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..calculators.periods import add_months
+from ..canonical import digest, plain
+from ..db import models
+from ..schemas.records import RECORD_SCHEMAS
+from .contracts import get_contract_row
+from .errors import Conflict
+
+MAX_BATCH = 1000
+_ATTEMPTS = 5
+
+
+def canonical(kind: str, record) -> dict[str, Any]:
+    """The record as stored and compared: UTC timestamps, exact numbers as strings."""
+    return plain(RECORD_SCHEMAS[kind]().dump(record))
+
+
+def _columns(kind: str, record) -> dict[str, Any]:
+    if kind == "incidents":
+        return dict(started_at=record.started_at, ended_at=record.ended_at, severity=record.severity,
+                    cause=record.cause, notice_given_at=record.notice_given_at, description=record.description)
+    if kind == "bug_occurrences":
+        return dict(bug_id=record.bug_id, occurred_at=record.occurred_at, ticket_ref=record.ticket_ref)
+    if kind == "support_cases":
+        return dict(started_at=record.started_at, ended_at=record.ended_at, level=record.level, km=record.km,
+                    description=record.description)
+    return dict(priority=record.priority, opened_at=record.opened_at, confirmed_at=record.confirmed_at,
+                first_response_at=record.first_response_at, resolved_at=record.resolved_at,
+                pauses=[{"start": _iso(p.start), "end": _iso(p.end)} for p in record.pauses])
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _month(moment: datetime, zone) -> str:
+    local = moment.astimezone(zone)
+    return f"{local.year:04d}-{local.month:02d}"
+
+
+def _months_between(start: datetime, end: datetime, zone) -> set[str]:
+    first = start.astimezone(zone).date().replace(day=1)
+    last = end.astimezone(zone).date().replace(day=1)
+    months = set()
+    while first <= last:
+        months.add(f"{first.year:04d}-{first.month:02d}")
+        first = add_months(first, 1)
+    return months
+
+
+def affected_periods(session: Session, contract_id: str, kind: str, record, zone) -> set[str]:
+    """The periods whose statements this record changes."""
+    if kind == "incidents":
+        end = record.ended_at or datetime.now(timezone.utc)
+        return _months_between(record.started_at, max(end, record.started_at), zone)
+    if kind == "bug_occurrences":
+        # later occurrences of the same bug are renumbered, so their periods change too
+        later = session.execute(select(models.BugOccurrence.occurred_at).where(
+            models.BugOccurrence.contract_id == contract_id, models.BugOccurrence.bug_id == record.bug_id,
+            models.BugOccurrence.occurred_at >= record.occurred_at)).scalars()
+        return {_month(record.occurred_at, zone)} | {_month(moment, zone) for moment in later}
+    if kind == "support_cases":
+        return {_month(record.started_at, zone)}
+    return {_month(record.opened_at, zone)}
+
+
+def ingest(session: Session, contract_id: str, kind: str, items: list, supersede: bool = False) -> list[dict]:
+    """Store a batch of loaded records. Returns one {id, status, record} per item, status
+    created | unchanged | replaced. Raises Conflict (nothing stored) on a clash."""
+    for attempt in range(_ATTEMPTS):
+        try:
+            return _ingest_once(session, contract_id, kind, items, supersede)
+        except IntegrityError:
+            # A concurrent request stored one of these ids first; look again and compare.
+            session.rollback()
+            if attempt == _ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _ingest_once(session: Session, contract_id: str, kind: str, items: list, supersede: bool) -> list[dict]:
+    contract = get_contract_row(session, contract_id)
+    zone = ZoneInfo(contract.timezone)
+    model = models.RECORD_MODELS[kind]
+    ids = [item.id for item in items]
+    existing = {row.id: row for row in session.execute(
+        select(model).where(model.contract_id == contract_id, model.id.in_(ids))).scalars()}
+    now = datetime.now(timezone.utc)
+    results, conflicts, touched = [], {}, []
+    for index, item in enumerate(items):
+        record = canonical(kind, item)
+        content_hash = digest(record)
+        row = existing.get(item.id)
+        if row is not None and row.content_hash == content_hash:
+            results.append({"id": item.id, "status": "unchanged", "record": record})
+            continue
+        if row is not None and not supersede:
+            conflicts[f"{index}.id"] = [f"A {kind[:-1].replace('_', ' ')} {item.id!r} exists with other content; "
+                                        "send ?supersede=true to replace it."]
+            continue
+        touched.append((index, item, row))
+        results.append({"id": item.id, "status": "replaced" if row is not None else "created", "record": record,
+                        "hash": content_hash})
+    if conflicts:
+        session.rollback()
+        raise Conflict("Records with these ids exist with different content.", code="record_conflict",
+                       errors=conflicts)
+    if touched and not supersede:
+        _refuse_locked_periods(session, contract_id, kind, [(index, item) for index, item, _ in touched], zone)
+    by_id = {r["id"]: r for r in results}
+    for _, item, row in touched:
+        values = _columns(kind, item)
+        if row is None:
+            session.add(model(contract_id=contract_id, id=item.id, content_hash=by_id[item.id]["hash"],
+                              created_at=now, updated_at=now, **values))
+        else:
+            for name, value in values.items():
+                setattr(row, name, value)
+            row.content_hash, row.updated_at = by_id[item.id]["hash"], now
+    session.commit()
+    for result in results:
+        result.pop("hash", None)
+    return results
+
+
+def _refuse_locked_periods(session: Session, contract_id: str, kind: str, items: list, zone) -> None:
+    issued = set(session.execute(select(models.CreditNote.period).where(
+        models.CreditNote.contract_id == contract_id, models.CreditNote.status == "issued")).scalars())
+    if not issued:
+        return
+    errors = {}
+    for index, item in items:
+        locked = sorted(affected_periods(session, contract_id, kind, item, zone) & issued)
+        if locked:
+            errors[f"{index}.id"] = [f"Falls in {', '.join(locked)}, which has an issued credit note; "
+                                    "send ?supersede=true and then issue a correction."]
+    if errors:
+        session.rollback()
+        raise Conflict("Records fall in periods with issued credit notes.", code="period_locked", errors=errors)

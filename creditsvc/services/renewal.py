@@ -1,0 +1,66 @@
+"""What sales needs at renewal: deductions, licence days and open termination rights from issued notes."""
+from __future__ import annotations
+
+import math
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..calculators.money import decimal_str, sum_money
+from ..db.models import CreditNote
+from .contracts import get_contract_row
+
+
+def _delivery_split(statement: dict[str, Any]) -> tuple[Decimal, Decimal]:
+    """(renewal deduction, licence-extension days) a note grants (seed 000: licence days or a deduction)."""
+    deduction, days = Decimal(0), Decimal(0)
+    mode = (statement.get("application") or {}).get("mode")
+    for line in statement["lines"]:
+        amount = Decimal(line["amount"])
+        if line["kind"] == "outage_credit":
+            outage = statement["outage_credit"]
+            if outage["delivery"] == "license_extension":
+                days += Decimal(outage["credit_days"])
+            else:
+                deduction += amount
+        elif mode == "renewal_deduction":
+            deduction += amount
+    return deduction, days
+
+
+def renewal_summary(session: Session, contract_id: str, today: date) -> dict[str, Any]:
+    row = get_contract_row(session, contract_id)
+    notes = session.execute(select(CreditNote).where(CreditNote.contract_id == contract_id,
+                                                     CreditNote.status == "issued")
+                            .order_by(CreditNote.period)).scalars().all()
+    currency = row.document["currency"]
+    items, deductions, total_days, rights = [], [], Decimal(0), []
+    for note in notes:
+        deduction, days = _delivery_split(note.statement)
+        deductions.append(deduction)
+        total_days += days
+        items.append({"number": note.number, "period": note.period, "credit_total": note.statement["credit_total"],
+                      "renewal_deduction": format(sum_money([deduction], currency), "f"),
+                      "license_extension_days": decimal_str(days)})
+        uptime = note.statement.get("uptime") or {}
+        deadline = uptime.get("termination_notice_deadline")
+        if uptime.get("termination_right") and deadline and date.fromisoformat(deadline) >= today:
+            rights.append({"period": note.period, "credit_note": note.number, "notice_deadline": deadline})
+    ends_on = row.document.get("ends_on")
+    extended = None
+    if ends_on:
+        # a part day of extension still gives the customer the whole day
+        extended = (date.fromisoformat(ends_on) + timedelta(days=math.ceil(total_days))).isoformat()
+    return {
+        "contract_id": contract_id,
+        "currency": currency,
+        "ends_on": ends_on,
+        "license_extension_days": decimal_str(total_days),
+        "license_ends_on": extended,
+        "renewal_deduction_total": format(sum_money(deductions, currency), "f"),
+        "credit_notes": items,
+        "termination_rights": rights,
+    }

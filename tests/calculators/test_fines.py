@@ -1,0 +1,102 @@
+"""rules.md §5 (seed 000): 500,000 VND at the 2nd occurrence of a bug, doubled for each next time."""
+from decimal import Decimal
+from itertools import permutations
+
+import pytest
+
+from creditsvc.calculators.fines import fine_amount, repeat_bug_fines
+from creditsvc.calculators.policy import FinesPolicy
+from creditsvc.calculators.records import epoch
+
+from tests.calculators.factories import D, bug, hcm, make_contract, policy_1office, statement
+
+
+@pytest.mark.parametrize("k, amount", [
+    (2, Decimal("500000")),
+    (3, Decimal("1000000")),
+    (4, Decimal("2000000")),
+    (5, Decimal("4000000")),
+    (30, Decimal("134217728000000")),
+])
+def test_the_fine_of_occurrence_k_is_500000_vnd_doubled_for_each_time_after_the_second(k, amount):
+    assert fine_amount(FinesPolicy(), k, "VND") == amount
+
+
+def test_the_original_report_occurrence_1_is_not_fined():
+    assert fine_amount(FinesPolicy(), 1, "VND") == 0
+
+
+def test_fines_are_exact_at_any_k_the_storage_can_hold():
+    assert fine_amount(FinesPolicy(), 60, "VND") == 500_000 * 2**58
+
+
+def test_max_fine_caps_one_fine():
+    policy = FinesPolicy(max_fine=D(1_500_000))
+    assert fine_amount(policy, 3, "VND") == Decimal("1000000")
+    assert fine_amount(policy, 4, "VND") == Decimal("1500000")
+    assert fine_amount(policy, 30, "VND") == Decimal("1500000")
+
+
+def test_base_amount_and_multiplier_are_policy_fields():
+    assert fine_amount(FinesPolicy(base_amount=D(100), multiplier=D(3)), 4, "DKK") == Decimal("900.00")
+
+
+def sept_fines(*occurrences, policy=None):
+    contract = make_contract(policy_1office(repeat_bug_fines=policy or FinesPolicy()))
+    return statement(contract, "2026-09", bugs=occurrences).repeat_bug_fines
+
+
+def test_occurrences_are_numbered_over_the_whole_history_so_a_fine_counts_earlier_periods():
+    result = sept_fines(bug("r1", "BUG-1", hcm(2026, 7, 3)), bug("r2", "BUG-1", hcm(2026, 8, 12)),
+                        bug("r3", "BUG-1", hcm(2026, 9, 5)))
+    assert [(f.bug_id, f.occurrence, f.amount) for f in result.items] == [("BUG-1", 3, Decimal("1000000"))]
+    assert result.total == Decimal("1000000")
+
+
+def test_a_fine_belongs_to_the_period_in_which_its_occurrence_happened():
+    occurrences = [bug("r1", "B", hcm(2026, 9, 1)), bug("r2", "B", hcm(2026, 9, 30, 23, 59, 59)),
+                   bug("r3", "B", hcm(2026, 10, 1))]
+    assert [f.occurrence for f in sept_fines(*occurrences).items] == [2]
+    october = statement(make_contract(policy_1office()), "2026-10", bugs=occurrences).repeat_bug_fines
+    assert [(f.occurrence, f.amount) for f in october.items] == [(3, Decimal("1000000"))]
+
+
+def test_occurrences_are_numbered_in_occurred_at_order_not_in_input_order():
+    result = sept_fines(bug("r3", "B", hcm(2026, 9, 20)), bug("r1", "B", hcm(2026, 9, 1)),
+                        bug("r2", "B", hcm(2026, 9, 10)))
+    assert [(f.occurrence, f.occurred_at) for f in result.items] == [(2, hcm(2026, 9, 10)), (3, hcm(2026, 9, 20))]
+    assert result.total == Decimal("1500000")
+
+
+def test_ties_in_occurred_at_are_broken_by_record_id_so_the_numbering_does_not_depend_on_input_order():
+    same = hcm(2026, 9, 10, 12)
+    records = [bug("r-b", "B", same), bug("r-a", "B", same), bug("r-c", "B", hcm(2026, 9, 2))]
+    start, end = epoch(hcm(2026, 9, 1)), epoch(hcm(2026, 10, 1))
+    results = {repeat_bug_fines(FinesPolicy(), list(order), start, end, "VND") for order in permutations(records)}
+    assert len(results) == 1
+    (result,) = results
+    assert [f.occurrence for f in result.items] == [2, 3]
+    assert result.total == Decimal("1500000")
+
+
+def test_each_bug_is_numbered_on_its_own():
+    result = sept_fines(bug("a1", "A", hcm(2026, 9, 1)), bug("b1", "B", hcm(2026, 9, 2)),
+                        bug("a2", "A", hcm(2026, 9, 3)), bug("b2", "B", hcm(2026, 9, 4)))
+    assert [(f.bug_id, f.occurrence) for f in result.items] == [("A", 2), ("B", 2)]
+    assert result.total == Decimal("1000000")
+
+
+def test_each_fine_is_a_credit_line_of_the_statement():
+    contract = make_contract(policy_1office())
+    result = statement(contract, "2026-09", bugs=[bug("r1", "B", hcm(2026, 9, 1)), bug("r2", "B", hcm(2026, 9, 2)),
+                                                  bug("r3", "B", hcm(2026, 9, 3))])
+    assert [(line.kind, line.amount) for line in result.lines] == [
+        ("repeat_bug_fine", Decimal("500000")), ("repeat_bug_fine", Decimal("1000000"))]
+    assert result.credit_total == Decimal("1500000")
+
+
+def test_the_30th_occurrence_is_fined_134_217_728_000_000_vnd_in_a_statement():
+    occurrences = [bug(f"r{k:02d}", "B", hcm(2026, 8, 1, 0, k)) for k in range(1, 30)]
+    occurrences.append(bug("r30", "B", hcm(2026, 9, 15)))
+    result = sept_fines(*occurrences)
+    assert [(f.occurrence, f.amount) for f in result.items] == [(30, Decimal("134217728000000"))]
