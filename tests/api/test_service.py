@@ -1,0 +1,314 @@
+"""The stored service: contracts, idempotent records, statements, credit notes, renewal summaries, roles.
+
+Each test runs on SQLite and, when CREDITSVC_TEST_DATABASE_URL is set, on PostgreSQL.
+"""
+import copy
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import func, select
+
+from creditsvc import db
+from creditsvc.db import models
+from tests.api.conftest import CONTRACT_3CX, CONTRACT_DK, OCTOBER_DK, SEPTEMBER_3CX
+
+INCIDENT = SEPTEMBER_3CX["incidents"][0]
+
+
+def put_contract(client, contract=CONTRACT_3CX, **changes):
+    body = {**copy.deepcopy(contract), **changes}
+    response = client.put(f"/v1/contracts/{body['id']}", json=body)
+    assert response.status_code in (200, 201), response.json
+    return body
+
+
+def count(app, model, **where):
+    with app.app_context():
+        query = select(func.count()).select_from(model)
+        for name, value in where.items():
+            query = query.where(getattr(model, name) == value)
+        return db.session().execute(query).scalar_one()
+
+
+def test_putting_a_contract_creates_it_then_is_idempotent_then_replaces(client):
+    first = client.put("/v1/contracts/acme-3cx", json=CONTRACT_3CX)
+    assert first.status_code == 201
+    assert client.put("/v1/contracts/acme-3cx", json=CONTRACT_3CX).status_code == 200
+    changed = client.put("/v1/contracts/acme-3cx", json={**CONTRACT_3CX, "fee": {"amount": "1", "per": "month"}})
+    assert changed.status_code == 200 and changed.json["fee"] == {"amount": "1", "per": "month"}
+    got = client.get("/v1/contracts/acme-3cx").json
+    assert got["fee"]["amount"] == "1" and got["policy"] == {"template": "3cx-vn"}
+
+
+def test_a_contract_whose_body_id_differs_from_the_path_is_refused(client):
+    response = client.put("/v1/contracts/other", json=CONTRACT_3CX)
+    assert response.status_code == 422 and "id" in response.json["errors"]
+
+
+def test_an_unknown_contract_is_a_404_problem(client):
+    response = client.get("/v1/contracts/nobody")
+    assert response.status_code == 404 and response.json["code"] == "contract_not_found"
+    assert client.post("/v1/contracts/nobody/incidents", json=INCIDENT).status_code == 404
+
+
+def test_a_record_is_created_once_and_repeating_it_changes_nothing(client, app):
+    put_contract(client)
+    first = client.post("/v1/contracts/acme-3cx/incidents", json=INCIDENT)
+    assert first.status_code == 201 and first.json["items"][0]["status"] == "created"
+    again = client.post("/v1/contracts/acme-3cx/incidents", json=INCIDENT)
+    assert again.status_code == 200 and again.json["unchanged"] == 1
+    # the same instant written in another offset is the same content
+    utc = {**INCIDENT, "started_at": "2026-09-10T02:00:00Z", "ended_at": "2026-09-10T04:30:00Z"}
+    assert client.post("/v1/contracts/acme-3cx/incidents", json=utc).status_code == 200
+    assert count(app, models.Incident) == 1
+
+
+def test_a_record_with_the_same_id_and_other_content_is_a_409_unless_it_supersedes(client, app):
+    put_contract(client)
+    client.post("/v1/contracts/acme-3cx/incidents", json=INCIDENT)
+    changed = {**INCIDENT, "ended_at": "2026-09-10T12:00:00+07:00"}
+    conflict = client.post("/v1/contracts/acme-3cx/incidents", json=changed)
+    assert conflict.status_code == 409 and conflict.json["code"] == "record_conflict"
+    assert "id" in conflict.json["errors"]
+    replaced = client.post("/v1/contracts/acme-3cx/incidents?supersede=true", json=changed)
+    assert replaced.status_code == 201 and replaced.json["replaced"] == 1
+    statement = client.get("/v1/contracts/acme-3cx/statements/2026-09").json
+    assert statement["uptime"]["downtime_seconds"] == 3 * 3600
+
+
+def test_a_batch_stores_every_item_or_none(client, app):
+    put_contract(client)
+    good = [{**INCIDENT, "id": f"inc-{k}"} for k in range(3)]
+    bad = good + [{**INCIDENT, "id": "inc-bad", "started_at": "2026-09-10T09:00:00"}]
+    refused = client.post("/v1/contracts/acme-3cx/incidents", json={"items": bad})
+    assert refused.status_code == 422 and "items.3.started_at" in refused.json["errors"]
+    assert count(app, models.Incident) == 0
+    client.post("/v1/contracts/acme-3cx/incidents", json={"items": good[:1]})
+    clash = good[1:] + [{**INCIDENT, "id": "inc-0", "cause": "isp"}]
+    conflict = client.post("/v1/contracts/acme-3cx/incidents", json={"items": clash})
+    assert conflict.status_code == 409 and "items.2.id" in conflict.json["errors"]
+    assert count(app, models.Incident) == 1
+    stored = client.post("/v1/contracts/acme-3cx/incidents", json={"items": good})
+    assert stored.status_code == 201 and (stored.json["created"], stored.json["unchanged"]) == (2, 1)
+
+
+def test_batch_limits_are_a_422_for_too_many_items_and_a_413_for_too_large_a_body(client, app):
+    put_contract(client)
+    many = [{**INCIDENT, "id": f"i{k}"} for k in range(1001)]
+    response = client.post("/v1/contracts/acme-3cx/incidents", json={"items": many})
+    assert response.status_code == 422 and "items" in response.json["errors"]
+    huge = {**INCIDENT, "description": "x" * (6 * 1024 * 1024)}
+    response = client.post("/v1/contracts/acme-3cx/incidents", json=huge)
+    assert response.status_code == 413 and response.mimetype == "application/problem+json"
+    assert count(app, models.Incident) == 0
+
+
+def test_duplicate_ids_inside_one_batch_are_refused(client, app):
+    put_contract(client)
+    response = client.post("/v1/contracts/acme-3cx/incidents", json={"items": [INCIDENT, INCIDENT]})
+    assert response.status_code == 422 and "items.1.id" in response.json["errors"]
+
+
+def test_sixteen_concurrent_identical_posts_store_one_record(app, client_as, client):
+    put_contract(client)
+    barrier = threading.Barrier(16)
+
+    def post(_):
+        own = client_as("billing")
+        barrier.wait()
+        return own.post("/v1/contracts/acme-3cx/incidents", json=INCIDENT).status_code
+
+    with ThreadPoolExecutor(16) as pool:
+        statuses = list(pool.map(post, range(16)))
+    assert sorted(statuses) == [200] * 15 + [201]
+    assert count(app, models.Incident) == 1
+
+
+def _store_september(client, body=SEPTEMBER_3CX):
+    put_contract(client, body["contract"])
+    cid = body["contract"]["id"]
+    for kind in ("incidents", "bug_occurrences", "support_cases", "tickets"):
+        if body.get(kind):
+            response = client.post(f"/v1/contracts/{cid}/{kind.replace('_', '-')}", json={"items": body[kind]})
+            assert response.status_code == 201, response.json
+    return cid
+
+
+@pytest.mark.parametrize("body", [SEPTEMBER_3CX, OCTOBER_DK], ids=["3cx-uptime", "dk-support"])
+def test_the_stored_statement_equals_the_calculation_of_the_same_data(client, body):
+    cid = _store_september(client, body)
+    calculated = client.post("/v1/calculations", json=body).json
+    stored = client.get(f"/v1/contracts/{cid}/statements/{body['period']}?as_of={body['as_of']}").json
+    assert stored == calculated
+
+
+def test_a_bad_statement_period_is_a_422(client):
+    put_contract(client)
+    response = client.get("/v1/contracts/acme-3cx/statements/2026-13")
+    assert response.status_code == 422 and "period" in response.json["errors"]
+
+
+def test_issuing_a_credit_note_freezes_the_statement_under_the_next_number(client, app):
+    _store_september(client)
+    issued = client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-09"})
+    assert issued.status_code == 201, issued.json
+    note = issued.json
+    assert note["number"].startswith("CN-") and note["number"].endswith("-000001")
+    assert note["status"] == "issued" and note["supersedes"] is None and note["credit_total"] == "400000"
+    assert issued.headers["Location"] == f"/v1/credit-notes/{note['number']}"
+    again = client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-09"})
+    assert again.status_code == 200 and again.json == note
+    assert client.get(f"/v1/credit-notes/{note['number']}").json == note
+
+
+def test_a_record_in_an_issued_period_is_refused_and_the_note_never_changes(client):
+    _store_september(client)
+    note = client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-09"}).json
+    late = {**INCIDENT, "id": "late", "started_at": "2026-09-20T09:00:00+07:00",
+            "ended_at": "2026-09-20T23:00:00+07:00"}
+    refused = client.post("/v1/contracts/acme-3cx/incidents", json=late)
+    assert refused.status_code == 409 and refused.json["code"] == "period_locked"
+    bug = {"id": "b", "bug_id": "X", "occurred_at": "2026-09-21T00:00:00+07:00"}
+    assert client.post("/v1/contracts/acme-3cx/bug-occurrences", json=bug).status_code == 409
+    assert client.get(f"/v1/credit-notes/{note['number']}").json == note
+    # a later period is open
+    october = {**late, "id": "oct", "started_at": "2026-10-02T09:00:00+07:00", "ended_at": "2026-10-02T10:00:00+07:00"}
+    assert client.post("/v1/contracts/acme-3cx/incidents", json=october).status_code == 201
+
+
+def test_a_correction_supersedes_and_voids_the_old_note_which_stays_readable(client):
+    _store_september(client)
+    old = client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-09"}).json
+    late = {**INCIDENT, "id": "late", "started_at": "2026-09-20T09:00:00+07:00",
+            "ended_at": "2026-09-21T09:00:00+07:00"}
+    assert client.post("/v1/contracts/acme-3cx/incidents?supersede=true", json=late).status_code == 201
+    new = client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-09", "supersede": True})
+    assert new.status_code == 201
+    assert new.json["supersedes"] == old["number"] and new.json["number"] != old["number"]
+    assert new.json["uptime"]["credit_percent"] == "6"  # 26.5 h down of 720 h: 96.319 % -> [95.5, 96.5) -> 6 %
+    voided = client.get(f"/v1/credit-notes/{old['number']}").json
+    assert voided["status"] == "void" and voided["superseded_by"] == new.json["number"]
+    assert {k: v for k, v in voided.items() if k not in ("status", "superseded_by")} == \
+           {k: v for k, v in old.items() if k not in ("status", "superseded_by")}
+    # issuing again now returns the correction
+    assert client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-09"}).json["number"] == \
+           new.json["number"]
+
+
+def test_a_note_requested_after_the_claim_window_is_refused(client):
+    body = copy.deepcopy(SEPTEMBER_3CX)
+    body["contract"] = {**body["contract"], "id": "hvn-1", "policy": {"template": "hvn"}}
+    body["tickets"] = []
+    body["incidents"] = [{**INCIDENT, "started_at": "2026-01-10T09:00:00+07:00",
+                          "ended_at": "2026-01-10T11:30:00+07:00"}]
+    _store_september(client, body)
+    response = client.post("/v1/contracts/hvn-1/credit-notes", json={"period": "2026-01"})
+    assert response.status_code == 422 and response.json["code"] == "claim_window_expired"
+
+
+def test_a_note_for_a_period_that_has_not_ended_is_refused(client):
+    put_contract(client)
+    response = client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2099-01"})
+    assert response.status_code == 409 and response.json["code"] == "period_not_ended"
+
+
+def test_a_period_that_owes_nothing_gets_no_note(client):
+    put_contract(client)
+    response = client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-08"})
+    assert response.status_code == 422 and response.json["code"] == "nothing_to_credit"
+
+
+def test_an_unknown_credit_note_is_a_404(client):
+    assert client.get("/v1/credit-notes/CN-2026-999999").status_code == 404
+
+
+def test_fifty_concurrent_issues_across_contracts_number_1_to_50_without_gaps(app, client_as, client):
+    for k in range(50):
+        cid = f"c{k:02d}"
+        put_contract(client, CONTRACT_3CX, id=cid)
+        client.post(f"/v1/contracts/{cid}/incidents", json=INCIDENT)
+    barrier = threading.Barrier(10)
+
+    def issue(k):
+        own = client_as("billing")
+        if k < 10:
+            barrier.wait()
+        return own.post(f"/v1/contracts/c{k:02d}/credit-notes", json={"period": "2026-09"})
+
+    with ThreadPoolExecutor(10) as pool:
+        responses = list(pool.map(issue, range(50)))
+    assert [r.status_code for r in responses] == [201] * 50
+    numbers = sorted(int(r.json["number"].rsplit("-", 1)[1]) for r in responses)
+    assert numbers == list(range(1, 51))
+
+
+def test_the_renewal_summary_adds_licence_days_deductions_and_open_termination_rights(client):
+    one = {**CONTRACT_3CX, "id": "one", "ends_on": "2027-01-01", "fee": {"amount": "12000000", "per": "month"},
+           "policy": {"template": "1office"}}
+    put_contract(client, one)
+    critical = {**INCIDENT, "id": "c1", "started_at": "2026-09-10T09:00:00+07:00",
+                "ended_at": "2026-09-10T14:10:00+07:00"}
+    client.post("/v1/contracts/one/incidents", json=critical)
+    client.post("/v1/contracts/one/credit-notes", json={"period": "2026-09"})
+    summary = client.get("/v1/contracts/one/renewal-summary").json
+    assert summary["license_extension_days"] == "1"
+    assert summary["license_ends_on"] == "2027-01-02"
+    assert summary["renewal_deduction_total"] == "0"
+
+    put_contract(client, {**one, "id": "two", "delivery": "renewal_deduction"})
+    client.post("/v1/contracts/two/incidents", json=critical)
+    client.post("/v1/contracts/two/credit-notes", json={"period": "2026-09"})
+    summary = client.get("/v1/contracts/two/renewal-summary").json
+    assert summary["renewal_deduction_total"] == "400000" and summary["license_extension_days"] == "0"
+
+    put_contract(client, {**CONTRACT_3CX, "id": "three"})
+    outage = {**INCIDENT, "id": "big", "started_at": "2026-10-01T00:00:00+07:00",
+              "ended_at": "2026-10-03T00:00:00+07:00"}  # 48 h of 744 h: 93.5 % -> 25 % and termination
+    client.post("/v1/contracts/three/incidents", json=outage)
+    note = client.post("/v1/contracts/three/credit-notes", json={"period": "2026-10"}).json
+    summary = client.get("/v1/contracts/three/renewal-summary").json
+    assert summary["termination_rights"] == [{"period": "2026-10", "credit_note": note["number"],
+                                              "notice_deadline": "2026-11-30"}]
+
+
+ENDPOINTS = [
+    ("GET", "/v1/policy-templates", None, {"billing", "accounting", "sales"}),
+    ("POST", "/v1/calculations", SEPTEMBER_3CX, {"billing"}),
+    ("PUT", "/v1/contracts/acme-3cx", CONTRACT_3CX, {"billing"}),
+    ("GET", "/v1/contracts/acme-3cx", None, {"billing", "accounting", "sales"}),
+    ("POST", "/v1/contracts/acme-3cx/incidents", INCIDENT, {"billing"}),
+    ("POST", "/v1/contracts/acme-3cx/bug-occurrences",
+     {"id": "b1", "bug_id": "B", "occurred_at": "2026-10-02T00:00:00Z"}, {"billing"}),
+    ("POST", "/v1/contracts/acme-3cx/support-cases",
+     {"id": "s1", "started_at": "2026-10-02T09:00:00+07:00", "ended_at": "2026-10-02T10:00:00+07:00", "level": 1},
+     {"billing"}),
+    ("POST", "/v1/contracts/acme-3cx/tickets",
+     {"id": "t1", "priority": "P1", "opened_at": "2026-10-02T09:00:00+07:00"}, {"billing"}),
+    ("GET", "/v1/contracts/acme-3cx/statements/2026-09", None, {"billing", "accounting"}),
+    ("POST", "/v1/contracts/acme-3cx/credit-notes", {"period": "2026-09"}, {"billing"}),
+    ("GET", "/v1/credit-notes/{number}", None, {"billing", "accounting"}),
+    ("GET", "/v1/contracts/acme-3cx/renewal-summary", None, {"sales", "billing", "accounting"}),
+]
+
+
+def test_every_endpoint_answers_every_role_exactly_as_api_md_says(client, client_as):
+    _store_september(client)
+    number = client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-09"}).json["number"]
+    anonymous, wrong = client_as(None), client_as(None)
+    wrong.environ_base["HTTP_AUTHORIZATION"] = "Bearer csk_not-a-key"
+    for method, path, body, allowed in ENDPOINTS:
+        path = path.format(number=number)
+        for caller, expected in ((anonymous, 401), (wrong, 401)):
+            response = caller.open(path, method=method, json=body)
+            assert response.status_code == expected, (method, path)
+            assert response.headers["WWW-Authenticate"].startswith("Bearer")
+        for role in ("admin", "billing", "accounting", "sales"):
+            response = client_as(role).open(path, method=method, json=body)
+            if role == "admin" or role in allowed:
+                assert 200 <= response.status_code < 300, (method, path, role, response.json)
+            else:
+                assert response.status_code == 403, (method, path, role)
+                assert response.json["status"] == 403
+    assert client_as(None).get("/healthz").status_code == 200
+    assert client_as(None).get("/openapi.yaml").status_code == 200
