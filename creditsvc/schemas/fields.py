@@ -128,6 +128,13 @@ class Day(fields.Date):
 
 
 class TimeZone(fields.String):
+    """An IANA time zone name."""
+
+    def __init__(self, **kwargs):
+        # No enum: the zone list depends on the machine's tz database, and the spec must not.
+        kwargs.setdefault("metadata", {"example": "Asia/Ho_Chi_Minh", "description": "An IANA time zone"})
+        super().__init__(**kwargs)
+
     def _deserialize(self, value, attr, data, **kwargs) -> str:
         name = super()._deserialize(value, attr, data, **kwargs)
         try:

@@ -108,9 +108,6 @@ def test_a_large_amount_with_up_to_28_digits_fits_numeric_38_4_and_is_kept_exact
     assert round_money(D("9" * 30 + ".99"), "DKK") == D("9" * 30 + ".99")
 
 
-@pytest.mark.xfail(reason="BUG: money.round_money checks `abs(result) >= MAX_AMOUNT`; Decimal abs() rounds to the "
-                          "28-digit default context, so 34-digit amounts that fit NUMERIC(38, 4) (e.g. 34 nines VND) "
-                          "round to 1E+34 and are rejected as AmountOverflow", strict=True)
 def test_the_largest_34_digit_amount_fits_numeric_38_4_and_is_not_rejected():
     largest = D("9" * 34)
     assert round_money(largest, "VND") == largest

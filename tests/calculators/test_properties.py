@@ -1,8 +1,9 @@
 """Properties of the calculation core (Hypothesis): monotone credits, exact minor units, lines that add
 up, credits within the fee and the cap, and no float ever accepted. Examples are kept modest."""
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import ROUND_HALF_UP, Context, Decimal
 from fractions import Fraction
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import example, given
@@ -119,7 +120,7 @@ def random_statements(draw):
     currency = draw(st.sampled_from(["VND", "DKK", "EUR"]))
     zone = draw(st.sampled_from([HCM, CPH]))
     label = draw(st.sampled_from(["2026-02", "2026-03", "2026-09", "2026-10"]))
-    period = month_period(label, __import__("zoneinfo").ZoneInfo(zone))
+    period = month_period(label, ZoneInfo(zone))
     fee = Decimal(draw(st.integers(0, 10**12))).scaleb(-draw(st.integers(0, 4)))
     cap = draw(st.sampled_from([D(100), D(50), D(10), D("2.5")]))
     policy = policy_3cx(
@@ -132,10 +133,10 @@ def random_statements(draw):
         business_hours=VN_HOURS if zone == HCM else None,
         ticket_targets=ticket_policy(P1=Target(response="30m", resolution="4h", breach_credit=D("99.995")),
                                      P4=Target(response="4h", resolution="2d", clock="business",
-                                               breach_credit=D(7)))),
+                                               breach_credit=D(7))))
     starts_on = period.first_day + timedelta(days=draw(st.integers(-40, 20)))
     ends_on = draw(st.none() | st.integers(1, 60).map(lambda d: starts_on + timedelta(days=d)))
-    contract = make_contract(policy[0], currency=currency, timezone=zone, fee=fee,
+    contract = make_contract(policy, currency=currency, timezone=zone, fee=fee,
                              per=draw(st.sampled_from(["month", "quarter", "year"])), starts_on=starts_on,
                              ends_on=ends_on, support_agreement=draw(st.sampled_from([None, "GOD", "BEDRE", "BEDST"])))
 
@@ -209,12 +210,8 @@ def test_statement_lines_sum_to_the_credit_total_and_support_lines_to_the_subtot
 
 @fast(150)
 @given(random_statements())
-def test_uptime_credit_is_between_zero_and_the_period_fee_and_within_the_cap_with_the_outage_credit(result):
-    uptime = result.uptime
-    cap = round_money(exact(result.contract_policy_cap) if False else 0, result.currency)  # placeholder replaced below
-    cap = round_money(exact(result.period_fee) * 0, result.currency)
-    del cap
-    fee = result.period_fee
+def test_uptime_credit_is_between_zero_and_the_period_fee(result):
+    uptime, fee = result.uptime, result.period_fee
     assert 0 <= uptime.credit_amount <= fee
     assert 0 <= result.outage_credit.credit_amount
     assert Fraction(0) <= uptime.uptime <= 100
