@@ -1,23 +1,31 @@
-"""creditsvc: SLA service credits, fines and support billing as JSON and PDF credit notes."""
+"""creditsvc: SLA service credits, fines and support billing as JSON and PDF credit notes.
+
+The package root imports nothing heavy: `creditsvc.calculators` must load without Flask or
+SQLAlchemy, so the web app is built inside `create_app`.
+"""
 from __future__ import annotations
 
-from flask import Flask, Response, request
-from flask_smorest import Api
+from typing import TYPE_CHECKING
 
-from .config import from_environment
-from .jsonio import DecimalJSONProvider
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def create_app(config: dict | None = None) -> Flask:
     """The app factory: settings from the environment, overridden by `config` (tests)."""
+    from flask import Flask, Response, request
+    from flask_smorest import Api
+
+    from . import db
+    from .api import auth, calculations, contracts, errors, health, policy_templates
+    from .config import from_environment
+    from .jsonio import DecimalJSONProvider
+
     app = Flask(__name__)
     app.json = DecimalJSONProvider(app)
     app.config.update(from_environment())
     if config:
         app.config.update(config)
-
-    from . import db
-    from .api import auth, calculations, contracts, errors, health, policy_templates
 
     db.init_app(app)
     auth.init_app(app)

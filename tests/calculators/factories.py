@@ -2,7 +2,7 @@
 records and a one-call statement helper. Decimal everywhere, aware datetimes only."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 

@@ -1,5 +1,5 @@
 """rules.md §6/§7: business hours Mon-Fri 08:00-16:00 in the contract zone, closed on public holidays."""
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 import holidays as holiday_data

@@ -1,5 +1,5 @@
 """rules.md §4 (seed 000): each 2 hours of critical stoppage is half a day of subscription fee."""
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from fractions import Fraction
 

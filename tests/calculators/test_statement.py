@@ -1,5 +1,5 @@
 """rules.md §3-§10 composed: one Statement per contract and period, fee of the period, cap, application."""
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -9,7 +9,6 @@ from creditsvc.calculators.periods import explicit_period
 from creditsvc.calculators.policy import ApplicationPolicy, OutagePolicy
 
 from tests.calculators.factories import (
-    CPH,
     D,
     HCM,
     bug,

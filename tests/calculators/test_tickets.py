@@ -1,6 +1,5 @@
 """rules.md §7: response and resolution targets on calendar and business clocks, pauses, compliance,
 breach credits. Business clock: Mon-Fri 08:00-16:00 Asia/Ho_Chi_Minh with Vietnamese holidays."""
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
