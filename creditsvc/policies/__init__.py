@@ -6,6 +6,7 @@ removes a key (so `{"uptime": null}` switches a template's uptime section off).
 """
 from __future__ import annotations
 
+import copy
 import tomllib
 from collections.abc import Mapping
 from decimal import Decimal
@@ -17,6 +18,8 @@ from marshmallow import ValidationError
 
 from ..calculators.errors import DomainError
 from ..calculators.policy import Policy
+from ..canonical import canonical_json
+from ..jsonio import loads
 from .schema import PolicySchema
 
 TEMPLATE_NAMES = ("1office", "3cx-vn", "hvn", "oneoffice-dk", "phanmemvang")
@@ -90,7 +93,33 @@ def resolve(spec: Mapping[str, Any]) -> tuple[dict[str, Any], Policy]:
     """A contract's `policy` value -> (the full policy document, the validated Policy).
 
     Errors name fields relative to the contract's policy value: `overrides.uptime.bands`, `template`.
+    Contracts repeat a handful of policies, so results are cached by the spec's canonical JSON
+    (Policy is immutable; callers get a copy of the document).
     """
+    if not isinstance(spec, Mapping):
+        raise PolicyError({"_": ["A policy is an object: a full policy or {template, overrides}."]})
+    if _has_float(spec):
+        return _resolve(spec)  # refused there, naming the field; floats never reach the cache key
+    document, policy = _resolve_cached(canonical_json(spec))
+    return copy.deepcopy(document), policy
+
+
+def _has_float(value: Any) -> bool:
+    if isinstance(value, float):
+        return True
+    if isinstance(value, Mapping):
+        return any(_has_float(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_float(v) for v in value)
+    return False
+
+
+@lru_cache(maxsize=512)
+def _resolve_cached(spec_json: str) -> tuple[dict[str, Any], Policy]:
+    return _resolve(loads(spec_json))
+
+
+def _resolve(spec: Mapping[str, Any]) -> tuple[dict[str, Any], Policy]:
     if not isinstance(spec, Mapping):
         raise PolicyError({"_": ["A policy is an object: a full policy or {template, overrides}."]})
     if "template" not in spec:

@@ -146,8 +146,11 @@ class StatementSchema(Schema):
     lines = fields.List(fields.Nested(LineSchema))
 
 
+_STATEMENT = StatementSchema()
+
+
 def dump_statement(statement) -> dict:
-    return StatementSchema().dump(statement)
+    return _STATEMENT.dump(statement)
 
 
 
