@@ -26,10 +26,11 @@ class FinesResult:
 
 
 def fine_amount(policy: FinesPolicy, occurrence: int, currency: str) -> Decimal:
-    """The fine of occurrence k: base x multiplier^(k - first fined), exact at any k, capped by max_fine."""
+    """The fine of occurrence k >= first_fined_occurrence: base x multiplier^(k - 2) (rules.md §5: the base
+    is the fine of the 2nd time), exact at any k, capped by max_fine."""
     if occurrence < policy.first_fined_occurrence:
         return round_money(0, currency)
-    amount = exact(policy.base_amount) * exact(policy.multiplier) ** (occurrence - policy.first_fined_occurrence)
+    amount = exact(policy.base_amount) * exact(policy.multiplier) ** (occurrence - 2)
     if policy.max_fine is not None:
         amount = min(amount, exact(policy.max_fine))
     return round_money(amount, currency)
@@ -44,7 +45,7 @@ def repeat_bug_fines(
         history[occurrence.bug_id].append(occurrence)
     items = []
     for bug_id, group in history.items():
-        group.sort(key=lambda o: (epoch(o.occurred_at), o.id))  # ties: by record id
+        group.sort(key=lambda o: (o.occurred_at, o.id))  # ties: by record id
         for number, occurrence in enumerate(group, start=1):
             if number >= policy.first_fined_occurrence and start <= epoch(occurrence.occurred_at) < end:
                 items.append(Fine(bug_id, number, occurrence.occurred_at, fine_amount(policy, number, currency)))

@@ -7,7 +7,7 @@ from fractions import Fraction
 
 from . import intervals
 from .intervals import Interval
-from .money import exact, round_money, to_decimal
+from .money import exact, round_money, to_decimal, truncate
 from .policy import OutagePolicy
 from .records import Incident
 from .uptime import Exclusions, incident_interval
@@ -42,7 +42,8 @@ def outage_credit(
     currency: str,
     allowance: Fraction | None = None,
 ) -> OutageResult:
-    """`excluded` is the excluded time of the period (any severity); `allowance` what the cap leaves."""
+    """`excluded` is the excluded time of the period (any severity); `allowance` what the credit cap
+    leaves after the uptime credit, in whole minor units (None: no cap)."""
     critical = [i for i in incidents if i.severity == policy.severity and exclusions.counts(i)]
 
     def counted(group: list[Incident]) -> int:
@@ -57,18 +58,19 @@ def outage_credit(
         downtime = counted(critical)
         blocks = _blocks(downtime, policy)
 
-    capped = False
-    per_block = exact(policy.days_per_block) * daily_fee
-    if allowance is not None and per_block and blocks * per_block > allowance:
-        # The credit cap cuts whole blocks, so days and amount keep matching each other.
-        allowed = max(Fraction(0), allowance) / per_block
-        blocks, capped = allowed.numerator // allowed.denominator, True
     days = blocks * exact(policy.days_per_block)
+    amount = round_money(days * daily_fee, currency)
+    capped = allowance is not None and exact(amount) > allowance
+    if capped:
+        # The cap limits uptime + outage together (rules.md §3): the outage credit takes what the
+        # uptime credit leaves, and its days are that amount in days of fee, truncated to 4 decimals.
+        amount = round_money(max(Fraction(0), allowance), currency)
+        days = exact(truncate(exact(amount) / daily_fee, 4)) if daily_fee else Fraction(0)
     return OutageResult(
         downtime_seconds=downtime,
         blocks=blocks,
         credit_days=to_decimal(days),
-        credit_amount=round_money(days * daily_fee, currency),
+        credit_amount=amount,
         delivery=delivery,
         capped=capped,
     )

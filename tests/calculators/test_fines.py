@@ -102,10 +102,6 @@ def test_the_30th_occurrence_is_fined_134_217_728_000_000_vnd_in_a_statement():
     assert [(f.occurrence, f.amount) for f in result.items] == [(30, Decimal("134217728000000"))]
 
 
-@pytest.mark.xfail(reason="BUG: fines.repeat_bug_fines sorts by (whole epoch second, record id), so two "
-                          "occurrences 0.8 s apart in the same second are numbered by id, not by occurred_at: "
-                          "'a' at 10:00:00.900 becomes occurrence 2 and 'z' at 10:00:00.100 occurrence 3",
-                   strict=True)
 def test_occurrences_within_the_same_second_are_still_numbered_in_occurred_at_order():
     moment = hcm(2026, 9, 10, 10)
     occurrences = [bug("r1", "X", hcm(2026, 9, 1)), bug("z", "X", moment.replace(microsecond=100_000)),

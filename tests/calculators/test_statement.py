@@ -109,16 +109,10 @@ def test_uptime_and_outage_credits_below_the_cap_are_not_cut():
     assert result.credit_total == Decimal("600000") + Decimal("2000000")
 
 
-@pytest.mark.xfail(reason="BUG: the cap cuts the outage credit to whole blocks (statement/outage allowance), so a "
-                          "capped total is below min(uptime + outage, cap): cap 10 %, 12 h critical outage -> "
-                          "1,933,333 VND instead of 2,000,000", strict=True)
 def test_when_uptime_plus_outage_credits_exceed_the_cap_the_total_is_the_cap():
     assert capped(10, 12 * 3600).credit_total == Decimal("2000000")
 
 
-@pytest.mark.xfail(reason="BUG: with a 7 % cap, 38,880 s of critical downtime credits 1,400,000 VND but 38,881 s "
-                          "credits 1,266,667 VND: one more second of downtime lowers the credit, because the cap "
-                          "removes a whole outage block when the uptime band steps from 2 % to 3 %", strict=True)
 def test_one_more_second_of_downtime_never_lowers_the_capped_credit_total():
     assert capped(7, 38_881).credit_total >= capped(7, 38_880).credit_total
 
