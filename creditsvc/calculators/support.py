@@ -26,6 +26,7 @@ class SupportLine:
     level: str
     started_at: datetime | None = None  # the case's times, for documents
     ended_at: datetime | None = None
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -80,12 +81,12 @@ def bill_case(
         if seconds > 0:
             amount = round_money(rate * seconds / 3600, currency)
             lines.append(SupportLine(case.id, kind, seconds, None, shown, amount,
-                                     case.level, case.started_at, case.ended_at))
+                                     case.level, case.started_at, case.ended_at, case.description))
     if case.km:
         # seed 003: "Kørsel beregnes med 3,52 kr. pr. kørte km", no surcharge
         amount = round_money(EXACT.multiply(case.km, policy.mileage_rate), currency)
         lines.append(SupportLine(case.id, MILEAGE, 0, case.km, _shown(exact(policy.mileage_rate), currency), amount, case.level,
-                                 case.started_at, case.ended_at))
+                                 case.started_at, case.ended_at, case.description))
     return lines
 
 

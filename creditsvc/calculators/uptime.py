@@ -62,10 +62,15 @@ class UptimeResult:
     uptime: Fraction  # exact percent
     commitment_percent: Decimal
     band: Band | None
+    band_to_percent: Decimal | None  # the band is [band.from_percent, band_to_percent)
     credit_percent: Decimal
     credit_amount: Decimal
     termination_right: bool
     termination_notice_deadline: date | None
+
+    @property
+    def band_from_percent(self) -> Decimal | None:
+        return self.band.from_percent if self.band else None
 
 
 def select_band(uptime: Fraction, policy: UptimePolicy) -> Band | None:
@@ -97,6 +102,10 @@ def uptime_credit(
     else:
         uptime = Fraction(100)
     band = select_band(uptime, policy)
+    band_to = None
+    if band is not None:
+        band_to = min((b.from_percent for b in policy.bands if b.from_percent > band.from_percent),
+                      default=policy.commitment_percent)
     credit_percent = band.credit_percent if band else Decimal(0)
     cap = exact(policy.credit_cap_percent) / 100 * period_fee
     amount = min(exact(credit_percent) / 100 * period_fee, cap)
@@ -108,6 +117,7 @@ def uptime_credit(
         uptime=uptime,
         commitment_percent=policy.commitment_percent,
         band=band,
+        band_to_percent=band_to,
         credit_percent=credit_percent,
         credit_amount=round_money(amount, currency),
         termination_right=termination,

@@ -13,12 +13,14 @@ class Money(Amount):
     """A rounded amount: major units with exactly the currency's digits ("500000", "800.00")."""
 
     def __init__(self, **kwargs):
-        super().__init__(metadata={"type": "string", "pattern": r"^-?\d+(\.\d+)?$"}, **kwargs)
+        kwargs["metadata"] = {"type": "string", "pattern": r"^-?\d+(\.\d+)?$", **kwargs.get("metadata", {})}
+        super().__init__(**kwargs)
 
 
 class PercentString(StrictDecimal):
     def __init__(self, **kwargs):
-        super().__init__(metadata={"type": "string", "pattern": r"^\d+(\.\d+)?$"}, **kwargs)
+        kwargs["metadata"] = {"type": "string", "pattern": r"^\d+(\.\d+)?$", **kwargs.get("metadata", {})}
+        super().__init__(**kwargs)
 
 
 class UptimePercent(fields.Field):
@@ -47,6 +49,9 @@ class UptimeSchema(Schema):
     excluded_seconds = fields.Integer()
     uptime_percent = UptimePercent(attribute="uptime", metadata={"type": "string", "example": "99.6527"})
     commitment_percent = PercentString()
+    band_from_percent = PercentString(allow_none=True,
+                                      metadata={"description": "The band uptime fell in: [from, to)"})
+    band_to_percent = PercentString(allow_none=True)
     credit_percent = PercentString()
     credit_amount = Money()
     termination_right = fields.Boolean()
@@ -82,6 +87,7 @@ class SupportLineSchema(Schema):
     rate = Money()
     amount = Money()
     level = fields.String()
+    description = fields.String()
     started_at = Timestamp(metadata={"type": "string", "format": "date-time"})
     ended_at = Timestamp(metadata={"type": "string", "format": "date-time"})
 

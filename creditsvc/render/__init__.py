@@ -1,0 +1,149 @@
+"""PDF statements and credit notes: Jinja templates (autoescaped) + Babel + WeasyPrint.
+
+Everything a document needs (fonts, style sheet) is a packaged asset served by `AssetFetcher`; no
+other URL is ever fetched, so customer text can name any URL it likes. One FontConfiguration
+serves the whole process (WeasyPrint leaks memory when one is made per render).
+"""
+from __future__ import annotations
+
+import io
+import json
+import mimetypes
+import threading
+from datetime import datetime, timezone
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
+from jinja2 import Environment, FunctionLoader, select_autoescape
+from weasyprint import CSS, HTML, Attachment
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
+
+from .formatting import Formatter
+
+LOCALES = ("vi", "da", "en")
+ASSET_SCHEME = "creditsvc-asset:"
+PDF_MIMETYPE = "application/pdf"
+
+
+def _assets():
+    return resources.files("creditsvc.templates")
+
+
+class AssetFetcher(URLFetcher):
+    """Serves `creditsvc-asset:<path>` from the packaged templates folder and refuses every other
+    URL (file:, http:, https:, ftp:, data:, ...). Refused fetches are counted, for the tests."""
+
+    def __init__(self):
+        super().__init__(allowed_protocols=(), allow_redirects=False)
+        self.refused: list[str] = []
+
+    def fetch(self, url, headers=None):
+        if not url.startswith(ASSET_SCHEME):
+            self.refused.append(url)
+            raise URLFetchingError(f"creditsvc renders only its own assets; refused {url[:80]!r}")
+        path = url[len(ASSET_SCHEME):].split("?", 1)[0].split("#", 1)[0]
+        parts = [p for p in path.split("/") if p]
+        if not parts or any(p in (".", "..") or "\\" in p for p in parts):
+            self.refused.append(url)
+            raise URLFetchingError(f"not an asset path: {path!r}")
+        asset = _assets().joinpath(*parts)
+        if not asset.is_file():
+            self.refused.append(url)
+            raise URLFetchingError(f"no asset {path!r}")
+        mime = mimetypes.guess_type(parts[-1])[0] or "application/octet-stream"
+        return URLFetcherResponse(url, asset.read_bytes(), {"Content-Type": mime})
+
+
+@lru_cache(maxsize=None)
+def translations(locale: str) -> NullTranslations:
+    """The compiled catalog from the build, or (in a source checkout) the .po compiled in memory."""
+    folder = _assets().joinpath("translations", locale, "LC_MESSAGES")
+    compiled, source = folder.joinpath("messages.mo"), folder.joinpath("messages.po")
+    if compiled.is_file():
+        return Translations(io.BytesIO(compiled.read_bytes()))
+    if source.is_file():
+        buffer = io.BytesIO()
+        write_mo(buffer, read_po(io.BytesIO(source.read_bytes()), locale=locale))
+        buffer.seek(0)
+        return Translations(buffer)
+    return NullTranslations()
+
+
+@lru_cache(maxsize=None)
+def environment(locale: str) -> Environment:
+    def load(name: str):
+        return _assets().joinpath(name).read_text("utf-8")
+
+    env = Environment(loader=FunctionLoader(load), autoescape=select_autoescape(default=True, default_for_string=True),
+                      extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True)
+    env.install_gettext_translations(translations(locale), newstyle=True)
+    return env
+
+
+_fonts_lock = threading.Lock()
+_fonts: FontConfiguration | None = None
+_stylesheet: CSS | None = None
+
+
+def _font_config() -> tuple[FontConfiguration, CSS]:
+    """The process's one FontConfiguration and the style sheet whose @font-face rules it holds."""
+    global _fonts, _stylesheet
+    with _fonts_lock:
+        if _fonts is None:
+            _fonts = FontConfiguration()
+            _stylesheet = CSS(string=_assets().joinpath("style.css").read_text("utf-8"), font_config=_fonts,
+                              url_fetcher=AssetFetcher(), base_url=ASSET_SCHEME)
+        return _fonts, _stylesheet
+
+
+def pick_locale(contract_locale: str, requested: str | None = None, accept_language=None) -> str:
+    """`?lang=` first, then Accept-Language, then the contract's locale."""
+    if requested in LOCALES:
+        return requested
+    if accept_language is not None:
+        best = accept_language.best_match(LOCALES)
+        if best:
+            return best
+    return contract_locale if contract_locale in LOCALES else "en"
+
+
+def render_pdf(statement: dict[str, Any], contract: dict[str, Any], locale: str, *,
+               seller: dict[str, Any] | None = None, note: dict[str, Any] | None = None,
+               fetcher: AssetFetcher | None = None) -> bytes:
+    """A statement (or, with `note`, a credit note) as PDF/A-3b with its JSON attached.
+
+    `statement` is the statement JSON exactly as served; `contract` the contract document.
+    """
+    fonts, stylesheet = _font_config()
+    fetcher = fetcher or AssetFetcher()
+    fmt = Formatter(locale, statement["currency"], contract["timezone"])
+    template = environment(locale).get_template("credit_note.html" if note else "statement.html")
+    html = template.render(s=statement, contract=contract, customer=contract.get("customer") or {},
+                           seller=seller or {}, note=note, fmt=fmt, locale=locale,
+                           document_number=(note or {}).get("number") or
+                           f"{statement['contract_id']} {statement['period']['label']}")
+    attached = json.dumps({**statement, **(note or {})}, ensure_ascii=False, indent=2)
+    document = HTML(string=html, base_url=ASSET_SCHEME, url_fetcher=fetcher)
+    return document.write_pdf(
+        stylesheets=[stylesheet], font_config=fonts, pdf_variant="pdf/a-3b",
+        attachments=[Attachment(string=attached, name="statement.json", relationship="Data",
+                                description="The statement JSON these figures come from",
+                                url_fetcher=fetcher, base_url=ASSET_SCHEME)],
+        uncompressed_pdf=False, custom_metadata=True,
+    )
+
+
+def pdf_filename(statement: dict[str, Any], note: dict[str, Any] | None = None) -> str:
+    if note:
+        return f"{note['number']}.pdf"
+    label = statement["period"]["label"].replace("/", "_").replace(":", "")
+    return f"statement-{statement['contract_id']}-{label}.pdf"
+
+
+def issued_now() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()

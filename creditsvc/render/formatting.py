@@ -1,0 +1,73 @@
+"""Numbers, money, dates and durations in the reader's locale (Babel).
+
+Amounts arrive as the statement's strings. Babel rounds HALF_EVEN, so every amount is first
+quantized with the project's own `round_money` (a no-op on a statement's already-rounded amounts)
+and only then formatted: the PDF prints exactly the JSON's figures.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime, format_time
+from babel.numbers import format_currency, format_decimal
+
+from ..calculators.money import round_money
+
+
+class Formatter:
+    def __init__(self, locale: str, currency: str, timezone: str):
+        self.locale = locale
+        self.currency = currency
+        self.zone = ZoneInfo(timezone)
+
+    def money(self, amount: str | Decimal | None) -> str:
+        if amount is None:
+            return ""
+        return format_currency(round_money(Decimal(amount), self.currency), self.currency, locale=self.locale)
+
+    def number(self, value: str | Decimal | int | None, places: int | None = None) -> str:
+        if value is None:
+            return ""
+        pattern = "#,##0" + ("." + "#" * places if places else "")
+        return format_decimal(Decimal(value), format=pattern if places is not None else None, locale=self.locale,
+                              decimal_quantization=places is not None)
+
+    def percent(self, value: str | Decimal | None) -> str:
+        if value is None:
+            return ""
+        return format_decimal(Decimal(value), format="#,##0.####", locale=self.locale) + "\u00a0%"
+
+    def date(self, value: str | date | None) -> str:
+        if not value:
+            return ""
+        day = date.fromisoformat(value) if isinstance(value, str) else value
+        return format_date(day, format="long", locale=self.locale)
+
+    def last_day(self, period_end: str) -> str:
+        """The last local date of a period whose (exclusive) end is given."""
+        return self.date(self.local(period_end).date() - timedelta(days=1))
+
+    def local(self, value: str | datetime) -> datetime:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+        return moment.astimezone(self.zone)
+
+    def datetime(self, value: str | datetime | None) -> str:
+        return "" if not value else format_datetime(self.local(value), format="medium", tzinfo=self.zone,
+                                                    locale=self.locale)
+
+    def day(self, value: str | datetime | None) -> str:
+        return "" if not value else format_date(self.local(value).date(), format="short", locale=self.locale)
+
+    def time(self, value: str | datetime | None) -> str:
+        return "" if not value else format_time(self.local(value), format="HH:mm", tzinfo=self.zone,
+                                                locale=self.locale)
+
+    def duration(self, seconds: int | None) -> str:
+        """Hours and minutes, h:mm, the form time sheets use in every locale here."""
+        if seconds is None:
+            return ""
+        hours, rest = divmod(int(seconds), 3600)
+        minutes, secs = divmod(rest, 60)
+        return f"{hours}:{minutes:02d}" + (f":{secs:02d}" if secs else "")

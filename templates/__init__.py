@@ -1,0 +1,1 @@
+"""PDF templates, fonts and message catalogs; packaged as creditsvc.templates."""
