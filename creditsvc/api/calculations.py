@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+from dataclasses import asdict
+
+from flask import jsonify
+
 from ..calculators.statement import StatementRequest, compute_statement
 from ..schemas.calculation import CalculationRequestSchema
-from ..schemas.statement import StatementSchema
+from ..schemas.statement import StatementSchema, dump_statement
 from .auth import requires
 from .blueprint import Blueprint
 from .docs import problems
+from .documents import PDF_DOC, DocumentQuerySchema, pdf_response, wants_pdf
 
 blp = Blueprint("calculations", __name__, url_prefix="/v1", description="Stateless statement calculation")
 
@@ -13,8 +18,19 @@ blp = Blueprint("calculations", __name__, url_prefix="/v1", description="Statele
 @blp.route("/calculations", methods=["POST"])
 @requires("billing")
 @problems(400, 413, 415, 422)
+@blp.arguments(DocumentQuerySchema, location="query", as_kwargs=True)
 @blp.arguments(CalculationRequestSchema)
 @blp.response(200, StatementSchema)
-def calculate(request: StatementRequest):
-    """Compute the statement of a contract, its records and a period. Stores nothing."""
-    return compute_statement(request)
+@blp.doc(**PDF_DOC)
+def calculate(request: StatementRequest, **_query):
+    """Compute the statement of a contract, its records and a period (JSON or PDF). Stores nothing."""
+    statement = compute_statement(request)
+    if wants_pdf():
+        return pdf_response(dump_statement(statement), contract_document(request.contract))
+    return jsonify(dump_statement(statement))
+
+
+def contract_document(contract) -> dict:
+    """What a document prints of a request's contract: customer, locale, zone."""
+    return {"id": contract.id, "locale": contract.locale, "timezone": contract.timezone,
+            "customer": asdict(contract.customer) if contract.customer else {}}

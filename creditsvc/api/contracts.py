@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from flask import jsonify, request
+from flask import current_app, jsonify, request
 from marshmallow import Schema, ValidationError, fields, validate
 
 from .. import db
@@ -20,6 +20,7 @@ from ..services.statements import statement_for
 from .auth import requires
 from .blueprint import Blueprint
 from .docs import problems
+from .documents import PDF_DOC, DocumentQuerySchema, pdf_response, wants_pdf
 from .errors import problem
 
 blp = Blueprint("contracts", __name__, url_prefix="/v1", description="Contracts, records, statements, credit notes")
@@ -32,7 +33,7 @@ class ContractPutSchema(ContractSchema):
     id = fields.String(load_default=None, validate=ContractSchema._declared_fields["id"].validators)
 
 
-class StatementQuerySchema(Schema):
+class StatementQuerySchema(DocumentQuerySchema):
     as_of = Timestamp(load_default=None, metadata={"description": "Compute as of this instant (default: now)"})
 
 
@@ -167,9 +168,12 @@ for _path, _kind in PATH_KINDS.items():
 @problems(404, 422)
 @blp.arguments(StatementQuerySchema, location="query")
 @blp.response(200, StatementSchema)
+@blp.doc(**PDF_DOC)
 def statement(query, contract_id, period):
-    """The statement of a month, computed from the stored records (a preview; nothing is stored)."""
-    computed, _ = statement_for(db.session(), contract_id, period, query["as_of"] or _now())
+    """The statement of a month from the stored records, JSON or PDF (a preview; nothing is stored)."""
+    computed, inputs = statement_for(db.session(), contract_id, period, query["as_of"] or _now())
+    if wants_pdf():
+        return pdf_response(dump_statement(computed), inputs["contract"])
     return jsonify(dump_statement(computed))
 
 
@@ -181,7 +185,8 @@ def statement(query, contract_id, period):
 @blp.alt_response(201, schema=CreditNoteSchema, description="Issued", success=True)
 def issue_credit_note(body, contract_id):
     """Freeze the month's statement as a credit note under the next number of the year's series."""
-    note, created = credit_notes.issue(db.session(), contract_id, body["period"], supersede=body["supersede"])
+    note, created = credit_notes.issue(db.session(), contract_id, body["period"], supersede=body["supersede"],
+                                       seller=current_app.config["SELLER"])
     response = jsonify(credit_notes.note_json(note))
     response.status_code = 201 if created else 200
     if created:
@@ -203,8 +208,14 @@ credit_note_blp = Blueprint("credit_notes", __name__, url_prefix="/v1", descript
 
 @credit_note_blp.route("/credit-notes/<string:number>", methods=["GET"])
 @requires("billing", "accounting")
-@problems(404)
+@problems(404, 422)
+@credit_note_blp.arguments(DocumentQuerySchema, location="query", as_kwargs=True)
 @credit_note_blp.response(200, CreditNoteSchema)
-def get_credit_note(number):
-    """An issued (or void) credit note, exactly as frozen."""
-    return jsonify(credit_notes.note_json(credit_notes.get_note(db.session(), number)))
+@credit_note_blp.doc(**PDF_DOC)
+def get_credit_note(number, **_query):
+    """An issued (or void) credit note exactly as frozen, JSON or PDF (rendered from the stored note)."""
+    note = credit_notes.get_note(db.session(), number)
+    body = credit_notes.note_json(note)
+    if wants_pdf():
+        return pdf_response(note.statement, note.inputs["contract"], note=body, seller=note.inputs.get("seller") or {})
+    return jsonify(body)

@@ -10,7 +10,6 @@ import io
 import json
 import mimetypes
 import threading
-from datetime import datetime, timezone
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -143,7 +142,3 @@ def pdf_filename(statement: dict[str, Any], note: dict[str, Any] | None = None) 
         return f"{note['number']}.pdf"
     label = statement["period"]["label"].replace("/", "_").replace(":", "")
     return f"statement-{statement['contract_id']}-{label}.pdf"
-
-
-def issued_now() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()

@@ -56,11 +56,14 @@ def next_number(session: Session, year: int) -> int:
 
 
 def issue(session: Session, contract_id: str, period: str, *, supersede: bool = False,
-          now: datetime | None = None) -> tuple[CreditNote, bool]:
-    """Issue (or return) the note of a contract and month. Returns (note, created)."""
+          now: datetime | None = None, seller: dict | None = None) -> tuple[CreditNote, bool]:
+    """Issue (or return) the note of a contract and month. Returns (note, created).
+
+    The seller printed on the note is frozen with it, like the contract and the records."""
     for attempt in range(_ATTEMPTS):
         try:
-            return _issue_once(session, contract_id, period, supersede, now or datetime.now(timezone.utc))
+            return _issue_once(session, contract_id, period, supersede, now or datetime.now(timezone.utc),
+                               seller or {})
         except IntegrityError:
             # Someone issued this contract and period concurrently: theirs is the note.
             session.rollback()
@@ -70,7 +73,7 @@ def issue(session: Session, contract_id: str, period: str, *, supersede: bool = 
 
 
 def _issue_once(session: Session, contract_id: str, period: str, supersede: bool,
-                now: datetime) -> tuple[CreditNote, bool]:
+                now: datetime, seller: dict) -> tuple[CreditNote, bool]:
     existing = live_note(session, contract_id, period)
     if existing is not None and not supersede:
         session.rollback()
@@ -99,7 +102,8 @@ def _issue_once(session: Session, contract_id: str, period: str, supersede: bool
                       status="issued", issued_at=now.replace(microsecond=0),
                       supersedes=existing.number if existing else None, superseded_by=None,
                       currency=statement.currency, credit_total=statement.credit_total,
-                      policy_version=inputs["policy_version"], statement=dump_statement(statement), inputs=inputs)
+                      policy_version=inputs["policy_version"], statement=dump_statement(statement),
+                      inputs={**inputs, "seller": seller})
     session.add(note)
     session.commit()
     return note, True

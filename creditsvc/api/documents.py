@@ -1,0 +1,37 @@
+"""Content negotiation for documents: JSON by default, PDF for `Accept: application/pdf` or `?format=pdf`."""
+from __future__ import annotations
+
+from flask import Response, current_app, request
+from marshmallow import Schema, fields, validate
+
+from .. import render
+
+PDF_DOC = {"responses": {"200": {"content": {render.PDF_MIMETYPE: {"schema": {"type": "string", "format": "binary"}}}}}}
+
+
+class DocumentQuerySchema(Schema):
+    format = fields.String(validate=validate.OneOf(["json", "pdf"]), load_default=None,
+                           metadata={"description": "pdf for a PDF (same as Accept: application/pdf)"})
+    lang = fields.String(validate=validate.OneOf(render.LOCALES), load_default=None,
+                         metadata={"description": "The PDF's language (default: Accept-Language, then the contract's)"})
+
+
+def wants_pdf() -> bool:
+    if request.args.get("format") == "pdf":
+        return True
+    if request.args.get("format") == "json":
+        return False
+    best = request.accept_mimetypes.best_match(["application/json", render.PDF_MIMETYPE])
+    return best == render.PDF_MIMETYPE and request.accept_mimetypes[render.PDF_MIMETYPE] > \
+        request.accept_mimetypes["application/json"]
+
+
+def pdf_response(statement: dict, contract: dict, *, note: dict | None = None, seller: dict | None = None) -> Response:
+    locale = render.pick_locale(contract.get("locale", "en"), request.args.get("lang"),
+                                request.accept_languages if request.headers.get("Accept-Language") else None)
+    pdf = render.render_pdf(statement, contract, locale, note=note,
+                            seller=seller if seller is not None else current_app.config["SELLER"])
+    response = Response(pdf, mimetype=render.PDF_MIMETYPE)
+    response.headers["Content-Disposition"] = f'attachment; filename="{render.pdf_filename(statement, note)}"'
+    response.headers["Content-Language"] = locale
+    return response

@@ -1,0 +1,237 @@
+"""PDF statements and credit notes: the figures the JSON holds, in the reader's language, with real
+glyphs, the JSON attached, and nothing fetched from anywhere."""
+import copy
+import re
+import io
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from babel.numbers import format_currency
+from decimal import Decimal
+from pypdf import PdfReader
+
+from creditsvc import render
+from creditsvc.render import AssetFetcher, render_pdf
+from tests.api.conftest import CONTRACT_3CX, OCTOBER_DK, SEPTEMBER_3CX
+
+VIETNAMESE = {**CONTRACT_3CX, "customer": {"name": "Công ty Cổ phần Đồng Tâm",
+                                           "address": "Số 2 Đường Kim Giang, Dịch vụ Sự cố",
+                                           "tax_id": "0310711885"}}
+
+
+def text_of(pdf: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def squeezed(text: str) -> str:
+    """Text without white space: table cells wrap customer text across lines."""
+    return re.sub(r"\s+", "", text)
+
+
+def money(amount: str, currency: str, locale: str) -> str:
+    return format_currency(Decimal(amount), currency, locale=locale)
+
+
+def store(client, body):
+    cid = body["contract"]["id"]
+    assert client.put(f"/v1/contracts/{cid}", json=body["contract"]).status_code in (200, 201)
+    for kind in ("incidents", "bug_occurrences", "support_cases", "tickets"):
+        if body.get(kind):
+            client.post(f"/v1/contracts/{cid}/{kind.replace('_', '-')}", json={"items": body[kind]})
+    return cid
+
+
+def amounts(value, path=""):
+    """Every money amount in a statement JSON: (path, string)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in ("amount", "credit_amount", "total", "subtotal", "vat_amount", "credit_total", "period_fee",
+                       "breach_credit_total") and isinstance(item, str):
+                yield f"{path}.{key}", item
+            else:
+                yield from amounts(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from amounts(item, f"{path}.{index}")
+
+
+@pytest.fixture
+def vietnamese_note(client):
+    body = copy.deepcopy(SEPTEMBER_3CX)
+    body["contract"] = VIETNAMESE
+    cid = store(client, body)
+    note = client.post(f"/v1/contracts/{cid}/credit-notes", json={"period": "2026-09"}).json
+    return note
+
+
+def test_a_vietnamese_credit_note_prints_its_number_customer_and_every_amount_as_vi_formats_it(client, vietnamese_note):
+    response = client.get(f"/v1/credit-notes/{vietnamese_note['number']}", headers={"Accept": "application/pdf"})
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert response.headers["Content-Disposition"] == f'attachment; filename="{vietnamese_note["number"]}.pdf"'
+    text = text_of(response.data)
+    assert vietnamese_note["number"] in text
+    assert squeezed("Công ty Cổ phần Đồng Tâm") in squeezed(text) and squeezed("Dịch vụ Sự cố") in squeezed(text)
+    assert "Giấy báo có" in text
+    for path, amount in amounts(vietnamese_note):
+        assert money(amount, "VND", "vi") in text, path
+    assert "400.000\u00a0₫" in text and "20.000.000\u00a0₫" in text  # Babel separates the sign with a no-break space
+
+
+def test_a_danish_support_statement_prints_the_danish_figures(client):
+    body = copy.deepcopy(OCTOBER_DK)
+    body["support_cases"][1]["description"] = "Genstart af server på Ærø"
+    cid = store(client, body)
+    response = client.get(f"/v1/contracts/{cid}/statements/2026-10?as_of=2026-11-01T00:00:00Z",
+                          headers={"Accept": "application/pdf"})
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"] == 'attachment; filename="statement-dk-support-2026-10.pdf"'
+    text = text_of(response.data)
+    assert squeezed("Ærø Økologiske Æbler ApS") in squeezed(text)
+    assert squeezed("Genstart af server på Ærø") in squeezed(text)
+    assert "Opgørelse" in text and "Moms 25" in text
+    statement = client.get(f"/v1/contracts/{cid}/statements/2026-10?as_of=2026-11-01T00:00:00Z").json
+    for path, amount in amounts(statement):
+        assert money(amount, "DKK", "da") in text, path
+    for expected in ("200,00", "547,50", "1.095,00", "140,80", "1.983,30", "495,83", "2.479,13"):
+        assert f"{expected}\u00a0kr." in text
+
+
+def test_an_english_calculation_pdf_and_the_lang_parameter_override_the_contract_locale(client):
+    response = client.post("/v1/calculations?format=pdf&lang=en", json=SEPTEMBER_3CX)
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert response.headers["Content-Language"] == "en"
+    text = text_of(response.data)
+    assert "Statement" in text and "Uptime credit" in text
+    assert money("400000", "VND", "en") in text and "99.6527" in text
+
+
+def test_accept_language_overrides_the_contract_locale_and_lang_overrides_both(client, vietnamese_note):
+    url = f"/v1/credit-notes/{vietnamese_note['number']}?format=pdf"
+    danish = client.get(url, headers={"Accept-Language": "da"})
+    assert danish.headers["Content-Language"] == "da" and "Kreditnota" in text_of(danish.data)
+    english = client.get(url + "&lang=en", headers={"Accept-Language": "da"})
+    assert english.headers["Content-Language"] == "en" and "Credit note" in text_of(english.data)
+    assert client.get(url).headers["Content-Language"] == "vi"
+
+
+def test_a_pdf_carries_its_statement_json_as_a_pdf_a_3b_attachment(client, vietnamese_note):
+    pdf = client.get(f"/v1/credit-notes/{vietnamese_note['number']}?format=pdf").data
+    reader = PdfReader(io.BytesIO(pdf))
+    attached = json.loads(reader.attachments["statement.json"][0])
+    assert attached == vietnamese_note
+    xmp = reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode("utf-8")
+    assert 'pdfaid:part="3"' in xmp and 'pdfaid:conformance="B"' in xmp  # PDF/A-3b
+    assert reader.trailer["/Root"]["/AF"]  # the JSON is an associated file, as PDF/A-3 requires
+
+
+def test_the_pdf_uses_only_the_packaged_font_which_has_real_glyphs_for_vietnamese_and_danish():
+    from fontTools.ttLib import TTFont
+    from importlib import resources
+
+    font = TTFont(io.BytesIO(resources.files("creditsvc.templates").joinpath("fonts/DejaVuSans.ttf").read_bytes()))
+    cmap = font.getBestCmap()
+    assert all(ord(ch) in cmap for ch in "ồịự₫æøåÆØÅĐđơưẠỹ")
+    statement = client_free_statement()
+    pdf = render_pdf(statement, {"timezone": "Asia/Ho_Chi_Minh", "customer": {"name": "Đồng ịự æøå"}}, "vi")
+    reader = PdfReader(io.BytesIO(pdf))
+    fonts = set()
+    for page in reader.pages:
+        for font_ref in page["/Resources"]["/Font"].values():
+            fonts.add(str(font_ref.get_object()["/BaseFont"]))
+    assert fonts and all(name.endswith(("Creditsvc-Sans", "Creditsvc-Sans-Bold")) for name in fonts), fonts
+    assert squeezed("Đồng ịự æøå") in squeezed(text_of(pdf))
+
+
+def client_free_statement():
+    from creditsvc.calculators.statement import compute_statement
+    from creditsvc.schemas.calculation import CalculationRequestSchema
+    from creditsvc.schemas.statement import dump_statement
+
+    return dump_statement(compute_statement(CalculationRequestSchema().load(copy.deepcopy(SEPTEMBER_3CX))))
+
+
+def test_one_font_configuration_serves_every_render():
+    assert render._font_config()[0] is render._font_config()[0]
+
+
+class CountingServer:
+    def __init__(self):
+        self.requests = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                outer.requests.append(self.path)
+                self.send_response(200)
+                self.send_header("Content-Type", "text/css")
+                self.end_headers()
+                self.wfile.write(b"body { background: red }")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def hostile(port: int) -> list[str]:
+    return [f"<img src=http://127.0.0.1:{port}/img.png>",
+            "<link rel=attachment href=file:///etc/passwd>",
+            f"<style>@import url(http://127.0.0.1:{port}/evil.css);</style>",
+            f"<link rel=stylesheet href=http://127.0.0.1:{port}/x.css>"]
+
+
+def test_hostile_customer_text_is_printed_literally_and_fetches_nothing(client):
+    with CountingServer() as server:
+        name, address, description, css = hostile(server.port)
+        body = copy.deepcopy(OCTOBER_DK)
+        body["contract"] = {**body["contract"], "id": "evil", "customer": {"name": name, "address": address}}
+        body["support_cases"][0]["description"] = description
+        body["support_cases"][1]["description"] = css
+        response = client.post("/v1/calculations?format=pdf", json=body)
+        assert response.status_code == 200
+        reader = PdfReader(io.BytesIO(response.data))
+        text = text_of(response.data)
+        assert server.requests == []
+    assert set(reader.attachments) == {"statement.json"}  # /etc/passwd was not embedded
+    assert "root:" not in text
+    for literal in (name, address, description, css):
+        assert squeezed(literal) in squeezed(text)
+
+
+def test_the_fetcher_itself_refuses_every_url_but_packaged_assets_even_in_unescaped_html():
+    with CountingServer() as server:
+        fetcher = AssetFetcher()
+        from weasyprint import HTML
+        html = "<p>x</p>" + "".join(hostile(server.port)) + \
+               f"<object data=ftp://127.0.0.1:{server.port}/f></object><img src='data:image/png;base64,AAAA'>"
+        pdf = HTML(string=html, base_url=render.ASSET_SCHEME, url_fetcher=fetcher).write_pdf()
+        assert server.requests == []
+    assert any(url.startswith("http://") for url in fetcher.refused)
+    assert any(url.startswith("file:") for url in fetcher.refused)
+    assert len(PdfReader(io.BytesIO(pdf)).attachments) == 0
+    for url in ("creditsvc-asset:../pyproject.toml", "creditsvc-asset:fonts/../../pyproject.toml",
+                "creditsvc-asset:nothing.css"):
+        with pytest.raises(Exception):
+            fetcher.fetch(url)
+    assert fetcher.fetch("creditsvc-asset:style.css").read().startswith(b"/*")
+
+
+def test_a_void_note_still_prints_the_same_figures_marked_void(client, vietnamese_note):
+    client.post("/v1/contracts/acme-3cx/incidents?supersede=true",
+                json={**SEPTEMBER_3CX["incidents"][0], "id": "late", "started_at": "2026-09-20T09:00:00+07:00",
+                      "ended_at": "2026-09-20T10:00:00+07:00"})
+    client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-09", "supersede": True})
+    text = text_of(client.get(f"/v1/credit-notes/{vietnamese_note['number']}?format=pdf").data)
+    assert "ĐÃ HỦY" in text and "400.000\u00a0₫" in text
