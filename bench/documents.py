@@ -1,0 +1,87 @@
+"""PDF benchmarks (issue 4). Prints figures measured in this run; asserts nothing.
+
+    python bench/documents.py
+
+- a one-page credit note PDF downloaded through the API, against WeasyPrint rendering a
+  one-paragraph document (the floor any PDF costs), in the same run;
+- a worker's resident memory over 300 credit-note renders, after a warm-up.
+"""
+from __future__ import annotations
+
+import copy
+import gc
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from weasyprint import HTML
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from creditsvc import create_app, db  # noqa: E402
+from creditsvc.services.auth import create_api_key  # noqa: E402
+from tests.api.conftest import SEPTEMBER_3CX  # noqa: E402
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
+def median_seconds(function, repeat: int) -> float:
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        function()
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples)
+
+
+def main() -> dict[str, float]:
+    url = f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
+    db.upgrade(url)
+    app = create_app({"DATABASE_URL": url})
+    with app.app_context():
+        key = create_api_key(db.session(), "bench", "billing")
+    client = app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {key}"
+    body = copy.deepcopy(SEPTEMBER_3CX)
+    client.put("/v1/contracts/acme-3cx", json=body["contract"])
+    client.post("/v1/contracts/acme-3cx/incidents", json={"items": body["incidents"]})
+    number = client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-09"}).json["number"]
+
+    def download():
+        response = client.get(f"/v1/credit-notes/{number}?format=pdf")
+        assert response.status_code == 200 and response.data.startswith(b"%PDF")
+
+    def paragraph():
+        HTML(string="<p>One paragraph of text, the least a PDF can be.</p>").write_pdf()
+
+    for _ in range(5):
+        download()
+        paragraph()
+    note = median_seconds(download, 30)
+    floor = median_seconds(paragraph, 30)
+
+    for _ in range(20):
+        download()
+    gc.collect()
+    before = rss_mb()
+    for _ in range(300):
+        download()
+    gc.collect()
+    growth = rss_mb() - before
+
+    print(f"one-page credit note PDF download: {note * 1000:.0f} ms; one-paragraph WeasyPrint PDF: "
+          f"{floor * 1000:.0f} ms -> {note / floor:.2f}x (target <= 6x)")
+    print(f"worker RSS over 300 renders: {before:.1f} MB -> {before + growth:.1f} MB, growth {growth:.1f} MB "
+          f"(target < 10 MB)")
+    return {"pdf_over_paragraph": note / floor, "rss_growth_mb": growth}
+
+
+if __name__ == "__main__":
+    main()
