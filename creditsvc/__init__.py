@@ -16,7 +16,7 @@ def create_app(config: dict | None = None) -> Flask:
     from flask import Flask, Response, request
     from flask_smorest import Api
 
-    from . import db
+    from . import db, observability
     from .api import auth, calculations, contracts, errors, health, policy_templates
     from .config import from_environment
     from .jsonio import DecimalJSONProvider
@@ -27,6 +27,7 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.update(config)
 
+    observability.init_app(app)  # first: its request timer and id wrap everything else
     db.init_app(app)
     auth.init_app(app)
     api = Api(app, spec_kwargs={"info": {"description": "SLA service credits, fines and support billing. "

@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
+import re
 import sys
+import tempfile
 
 
 def _database_url() -> str:
@@ -13,6 +16,11 @@ def _database_url() -> str:
 
 
 def serve(args: argparse.Namespace) -> int:
+    # Workers count metrics in files here, so /metrics adds up every worker. It must be set before
+    # prometheus_client is first imported.
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="creditsvc-metrics-")
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     from . import create_app, db
 
     db.upgrade(_database_url())  # create or migrate the schema before taking requests
@@ -22,13 +30,20 @@ def serve(args: argparse.Namespace) -> int:
         return 0
     from gunicorn.app.base import BaseApplication
 
+    def child_exit(_server, worker):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
+
     class Server(BaseApplication):
         def load_config(self):
             self.cfg.set("bind", f"{args.host}:{args.port}")
             self.cfg.set("workers", args.workers)
             self.cfg.set("threads", args.threads)
+            # SIGTERM: stop accepting, finish requests in flight (up to 30 s), then exit.
             self.cfg.set("graceful_timeout", 30)
-            self.cfg.set("accesslog", None)
+            self.cfg.set("accesslog", None)  # creditsvc logs one JSON line per request itself
+            self.cfg.set("child_exit", child_exit)
 
         def load(self):
             return app
@@ -60,6 +75,63 @@ def create_api_key(args: argparse.Namespace) -> int:
     print(f"API key {args.name!r} with role {args.role}; it is shown once, store it now:")
     print(key)
     return 0
+
+
+def close_period(args: argparse.Namespace) -> int:
+    from datetime import datetime, timezone
+
+    from sqlalchemy.orm import sessionmaker
+
+    from . import db
+    from .config import from_environment
+    from .services.close import close_period as close
+
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", args.period):
+        print("creditsvc: the period is YYYY-MM, e.g. 2026-09", file=sys.stderr)
+        return 2
+    url = _database_url()
+    db.upgrade(url)
+    engine = db.make_engine(url)
+    # A terminal gets a progress bar; a log gets one line per note as it is issued.
+    bar = ProgressBar(sys.stderr) if sys.stderr.isatty() else None
+    summary = close(sessionmaker(engine, expire_on_commit=False), args.period,
+                    datetime.now(timezone.utc).replace(microsecond=0), dry_run=args.dry_run,
+                    seller=from_environment()["SELLER"], progress=bar or _log_event)
+    engine.dispose()
+    if bar:
+        bar.finish()
+    print(f"close-period {args.period}{' (dry run)' if args.dry_run else ''}: {summary.contracts} contracts, "
+          f"{len(summary.owed)} owed a credit")
+    if args.dry_run:
+        for contract_id, total in summary.owed:
+            state = "already issued" if any(c == contract_id for c, _ in summary.already) else "would issue"
+            print(f"  {state}: {contract_id} {total}")
+        return 0
+    print(f"  issued now: {len(summary.issued)}   issued before: {len(summary.already)}   "
+          f"skipped: {len(summary.skipped)}")
+    for contract_id, reason in summary.skipped:
+        print(f"  skipped {contract_id}: {reason}")
+    return 1 if summary.skipped else 0
+
+
+def _log_event(done: int, total: int, event: str | None) -> None:
+    if event:
+        print(f"[{done}/{total}] {event}", flush=True)
+
+
+class ProgressBar:
+    """A one-line progress bar for a terminal."""
+
+    def __init__(self, stream, width: int = 30):
+        self.stream, self.width = stream, width
+
+    def __call__(self, done: int, total: int, _event: str | None = None) -> None:
+        filled = self.width * done // max(total, 1)
+        self.stream.write(f"\r[{'#' * filled}{'.' * (self.width - filled)}] {done}/{total}")
+        self.stream.flush()
+
+    def finish(self) -> None:
+        self.stream.write("\n")
 
 
 def db_upgrade(args: argparse.Namespace) -> int:
@@ -99,6 +171,11 @@ def main(argv: list[str] | None = None) -> int:
     database_commands.add_parser("upgrade", help="create or migrate the schema").set_defaults(handler=db_upgrade)
 
     commands.add_parser("openapi", help="print the OpenAPI document").set_defaults(handler=openapi)
+
+    closing = commands.add_parser("close-period", help="issue the credit notes every contract is owed for a month")
+    closing.add_argument("period", help="YYYY-MM")
+    closing.add_argument("--dry-run", action="store_true", help="print what would be issued; write nothing")
+    closing.set_defaults(handler=close_period)
 
     args = parser.parse_args(argv)
     return args.handler(args)

@@ -8,6 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from .. import db
 from ..jsonio import loads
+from ..observability import NOTES_ISSUED
 from ..policies import flatten_errors
 from ..schemas.calculation import check_records
 from ..schemas.contract import ContractSchema
@@ -190,6 +191,7 @@ def issue_credit_note(body, contract_id):
     response = jsonify(credit_notes.note_json(note))
     response.status_code = 201 if created else 200
     if created:
+        NOTES_ISSUED.inc()
         response.headers["Location"] = f"/v1/credit-notes/{note.number}"
     return response
 

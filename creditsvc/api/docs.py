@@ -26,6 +26,7 @@ DESCRIPTIONS = {
     413: "The body is larger than the service accepts",
     415: "The body is not application/json",
     422: "The request does not validate; `errors` names each field",
+    503: "A dependency (the database) does not answer",
 }
 
 

@@ -5,6 +5,7 @@ from flask import Response, current_app, request
 from marshmallow import Schema, fields, validate
 
 from .. import render
+from ..observability import PDF_RENDER
 
 PDF_DOC = {"responses": {"200": {"content": {render.PDF_MIMETYPE: {"schema": {"type": "string", "format": "binary"}}}}}}
 
@@ -29,8 +30,9 @@ def wants_pdf() -> bool:
 def pdf_response(statement: dict, contract: dict, *, note: dict | None = None, seller: dict | None = None) -> Response:
     locale = render.pick_locale(contract.get("locale", "en"), request.args.get("lang"),
                                 request.accept_languages if request.headers.get("Accept-Language") else None)
-    pdf = render.render_pdf(statement, contract, locale, note=note,
-                            seller=seller if seller is not None else current_app.config["SELLER"])
+    with PDF_RENDER.time():
+        pdf = render.render_pdf(statement, contract, locale, note=note,
+                                seller=seller if seller is not None else current_app.config["SELLER"])
     response = Response(pdf, mimetype=render.PDF_MIMETYPE)
     response.headers["Content-Disposition"] = f'attachment; filename="{render.pdf_filename(statement, note)}"'
     response.headers["Content-Language"] = locale

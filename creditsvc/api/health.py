@@ -2,7 +2,13 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
+from flask import current_app
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
 from .blueprint import Blueprint
+from .docs import problems
+from .errors import problem
 
 blp = Blueprint("health", __name__, description="Liveness")
 
@@ -16,3 +22,16 @@ class HealthSchema(Schema):
 def healthz():
     """Liveness: answers without touching the database."""
     return {"status": "ok"}
+
+
+@blp.route("/readyz")
+@blp.response(200, HealthSchema)
+@problems(503)
+def readyz():
+    """Readiness: the database answers."""
+    try:
+        with current_app.extensions["db_engine"].connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        return problem(503, "Service Unavailable", "The database does not answer.")
+    return {"status": "ready"}

@@ -1,0 +1,66 @@
+"""One JSON log line per request, a request id echoed in X-Request-ID, and Prometheus metrics.
+
+Under gunicorn every worker counts on its own; `creditsvc serve` points PROMETHEUS_MULTIPROC_DIR at
+a shared folder so /metrics adds up all workers.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import time
+import uuid
+
+from flask import Flask, Response, g, request
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+
+access_log = logging.getLogger("creditsvc.access")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+
+REQUESTS = Counter("creditsvc_http_requests_total", "HTTP requests", ["method", "endpoint", "status"])
+LATENCY = Histogram("creditsvc_http_request_duration_seconds", "HTTP request latency", ["method", "endpoint"],
+                    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+NOTES_ISSUED = Counter("creditsvc_credit_notes_issued_total", "Credit notes issued")
+PDF_RENDER = Histogram("creditsvc_pdf_render_seconds", "PDF render time",
+                       buckets=(0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
+
+
+def _registry():
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return registry
+    from prometheus_client import REGISTRY
+
+    return REGISTRY
+
+
+def init_app(app: Flask) -> None:
+    @app.before_request
+    def _start():
+        g.started = time.perf_counter()
+        incoming = request.headers.get("X-Request-ID", "")
+        g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+
+    @app.after_request
+    def _finish(response: Response):
+        elapsed = time.perf_counter() - g.get("started", time.perf_counter())
+        endpoint = request.url_rule.rule if request.url_rule is not None else "unmatched"
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        REQUESTS.labels(request.method, endpoint, str(response.status_code)).inc()
+        LATENCY.labels(request.method, endpoint).observe(elapsed)
+        caller = g.get("caller")
+        access_log.info(json.dumps({
+            "event": "request", "method": request.method, "path": request.path, "status": response.status_code,
+            "duration_ms": round(elapsed * 1000, 2), "request_id": g.get("request_id"),
+            "key": caller.name if caller else None,  # the key's name, never the key
+        }, ensure_ascii=False))
+        return response
+
+    @app.get("/metrics")
+    def metrics():
+        """Prometheus metrics: request counts and latencies per endpoint, notes issued, PDF render time."""
+        return Response(generate_latest(_registry()), mimetype=CONTENT_TYPE_LATEST)

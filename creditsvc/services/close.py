@@ -1,0 +1,66 @@
+"""Month-end close: issue the credit note of every contract owed something for a period.
+
+Each note is issued in its own transaction, and a contract whose period already has a live note is
+left alone, so a run killed halfway is finished by running it again: every note exactly once, the
+number series unbroken.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from ..calculators.errors import DomainError
+from ..db.models import CreditNote
+from . import credit_notes
+from .statements import statements_for_period
+
+
+@dataclass
+class CloseSummary:
+    period: str
+    owed: list[tuple[str, str]] = field(default_factory=list)  # (contract, credit total) with a credit
+    issued: list[tuple[str, str]] = field(default_factory=list)  # (contract, number) issued by this run
+    already: list[tuple[str, str]] = field(default_factory=list)  # (contract, number) issued before
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (contract, reason)
+    contracts: int = 0
+
+
+def close_period(sessions: sessionmaker, label: str, now: datetime, *, dry_run: bool = False,
+                 seller: dict | None = None,
+                 progress: Callable[[int, int, str | None], None] | None = None) -> CloseSummary:
+    """`progress(done, total, event)` is called after each owed contract; `event` says what was issued."""
+    summary = CloseSummary(label)
+    with sessions() as session:
+        for row, statement in statements_for_period(session, label, now):
+            summary.contracts += 1
+            if statement.credit_total:
+                summary.owed.append((row.id, format(statement.credit_total, "f")))
+        live = dict(session.execute(select(CreditNote.contract_id, CreditNote.number).where(
+            CreditNote.period == label, CreditNote.status == "issued")).all())
+    for done, (contract_id, _total) in enumerate(summary.owed, start=1):
+        event = None
+        if contract_id in live:
+            summary.already.append((contract_id, live[contract_id]))
+        elif not dry_run:
+            event = _issue_one(sessions, contract_id, label, now, seller, summary)
+        if progress:
+            progress(done, len(summary.owed), event)
+    return summary
+
+
+def _issue_one(sessions: sessionmaker, contract_id: str, label: str, now: datetime, seller: dict | None,
+               summary: CloseSummary) -> str:
+    session: Session
+    with sessions() as session:
+        try:
+            note, created = credit_notes.issue(session, contract_id, label, now=now, seller=seller)
+        except DomainError as error:
+            session.rollback()
+            summary.skipped.append((contract_id, f"{error.code}: {error.message}"))
+            return f"skipped {contract_id}: {error.code}: {error.message}"
+        (summary.issued if created else summary.already).append((contract_id, note.number))
+        return f"issued {note.number} to {contract_id}" if created else f"already issued {note.number} to {contract_id}"

@@ -1,0 +1,126 @@
+"""Operations: month-end close (and its kill-and-rerun), readiness, request ids, JSON logs, metrics."""
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+
+from sqlalchemy import select
+
+from creditsvc import db
+from creditsvc.db.models import CreditNote
+from tests.api.conftest import CONTRACT_3CX, SEPTEMBER_3CX
+
+INCIDENT = SEPTEMBER_3CX["incidents"][0]
+
+
+def make_contracts(client, count, owed=True):
+    for k in range(count):
+        cid = f"close-{k:03d}"
+        client.put(f"/v1/contracts/{cid}", json={**CONTRACT_3CX, "id": cid})
+        if owed:
+            client.post(f"/v1/contracts/{cid}/incidents", json=INCIDENT)
+
+
+def run_close(database_url, *args, **popen):
+    return subprocess.Popen([sys.executable, "-m", "creditsvc.cli", "close-period", *args],
+                            env={**os.environ, "CREDITSVC_DATABASE_URL": database_url},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
+
+
+def notes(app):
+    with app.app_context():
+        session = db.session()
+        rows = session.execute(select(CreditNote.contract_id, CreditNote.sequence)
+                               .order_by(CreditNote.sequence)).all()
+        session.rollback()  # no snapshot kept between polls
+        return rows
+
+
+def test_close_period_issues_every_owed_note_once_and_a_dry_run_writes_nothing(app, client, database_url):
+    make_contracts(client, 3)
+    make_contracts_quiet = {**CONTRACT_3CX, "id": "quiet"}
+    client.put("/v1/contracts/quiet", json=make_contracts_quiet)
+    dry = run_close(database_url, "2026-09", "--dry-run")
+    out, err = dry.communicate(timeout=120)
+    assert dry.returncode == 0, err
+    assert "4 contracts, 3 owed a credit" in out and out.count("would issue: close-") == 3
+    assert notes(app) == []
+    first = run_close(database_url, "2026-09")
+    out, err = first.communicate(timeout=120)
+    assert first.returncode == 0, err
+    assert "issued now: 3   issued before: 0" in out
+    again = run_close(database_url, "2026-09")
+    out, _ = again.communicate(timeout=120)
+    assert "issued now: 0   issued before: 3" in out
+    issued = notes(app)
+    assert sorted(n.contract_id for n in issued) == ["close-000", "close-001", "close-002"]
+    assert [n.sequence for n in issued] == [1, 2, 3]
+
+
+def test_close_period_killed_halfway_and_run_again_issues_each_note_exactly_once(app, client, database_url):
+    total = 200
+    make_contracts(client, total)
+    process = run_close(database_url, "2026-09")
+    for _ in range(10):  # one line per note as it is issued: kill after the tenth
+        assert process.stdout.readline().startswith("[")
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    at_kill = len(notes(app))
+    assert 0 < at_kill < total, f"the run must be killed halfway (it had issued {at_kill} of {total})"
+    rerun = run_close(database_url, "2026-09")
+    out, err = rerun.communicate(timeout=300)
+    assert rerun.returncode == 0, err
+    issued = notes(app)
+    assert len(issued) == total
+    assert sorted(n.contract_id for n in issued) == [f"close-{k:03d}" for k in range(total)]
+    assert [n.sequence for n in issued] == list(range(1, total + 1))  # unbroken series
+    assert f"issued before: {at_kill}" in out
+
+
+def test_close_period_refuses_a_malformed_period(database_url):
+    process = run_close(database_url, "September")
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 2 and "YYYY-MM" in err
+
+
+def test_readyz_checks_the_database(client_as):
+    response = client_as(None).get("/readyz")
+    assert response.status_code == 200 and response.json == {"status": "ready"}
+
+
+def test_readyz_is_503_when_the_database_is_gone(tmp_path):
+    from creditsvc import create_app
+
+    app = create_app({"DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none"})
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 503 and response.mimetype == "application/problem+json"
+
+
+def test_every_request_logs_one_json_line_with_its_id_and_key_name_never_the_key(client, keys, caplog):
+    caplog.set_level(logging.INFO, logger="creditsvc.access")
+    response = client.get("/v1/policy-templates", headers={"X-Request-ID": "req-123"})
+    assert response.headers["X-Request-ID"] == "req-123"
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "creditsvc.access"]
+    assert len(lines) == 1
+    line = lines[0]
+    assert line["method"] == "GET" and line["path"] == "/v1/policy-templates" and line["status"] == 200
+    assert line["request_id"] == "req-123" and line["key"] == "test-billing" and line["duration_ms"] >= 0
+    assert keys["billing"] not in caplog.text
+    generated = client.get("/healthz").headers["X-Request-ID"]
+    assert len(generated) == 32 and generated != "req-123"
+    assert client.get("/healthz", headers={"X-Request-ID": "bad id\\n"}).headers["X-Request-ID"] != "bad id\\n"
+
+
+def test_metrics_count_requests_per_endpoint_notes_issued_and_pdf_render_time(client):
+    client.put("/v1/contracts/acme-3cx", json=CONTRACT_3CX)
+    client.post("/v1/contracts/acme-3cx/incidents", json=INCIDENT)
+    number = client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-09"}).json["number"]
+    client.get(f"/v1/credit-notes/{number}?format=pdf")
+    text = client.get("/metrics").get_data(as_text=True)
+    assert 'creditsvc_http_requests_total{endpoint="/v1/contracts/<string:contract_id>",method="PUT",status="201"}' \
+           in text
+    assert "creditsvc_http_request_duration_seconds_bucket" in text
+    assert "creditsvc_credit_notes_issued_total" in text
+    assert "creditsvc_pdf_render_seconds_count" in text
