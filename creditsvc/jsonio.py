@@ -17,6 +17,7 @@ def loads(text: str | bytes):
 
 class DecimalJSONProvider(DefaultJSONProvider):
     sort_keys = False
+    ensure_ascii = False  # UTF-8 out: "Công ty Đồng Tâm", not \u escapes
 
     def loads(self, s, **kwargs):
         return loads(s)
