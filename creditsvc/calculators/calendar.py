@@ -50,12 +50,14 @@ def _year_windows(hours: BusinessHours, zone_name: str, year: int) -> _YearWindo
 
 
 class BusinessCalendar:
-    """A policy's business hours in a contract's zone."""
+    """A policy's business hours in a contract's zone. Use `calendar_for`, which shares instances."""
 
     def __init__(self, hours: BusinessHours, zone_name: str):
         self.hours = hours
         self.zone_name = zone_name
         self.zone = ZoneInfo(zone_name)
+        self._tables: dict[int, _YearWindows] = {}
+        self._bounds: list[tuple[int, int, int]] = []  # (first second, end, local year)
 
     @property
     def day_seconds(self) -> int:
@@ -64,18 +66,30 @@ class BusinessCalendar:
             self.hours.start.hour * 3600 + self.hours.start.minute * 60
         )
 
-    def _years(self, start: int, end: int) -> range:
-        first = datetime.fromtimestamp(start, self.zone).year
-        last = datetime.fromtimestamp(max(start, end - 1), self.zone).year
-        return range(first, last + 1)
+    def _table(self, year: int) -> _YearWindows:
+        table = self._tables.get(year)
+        if table is None:
+            table = self._tables[year] = _year_windows(self.hours, self.zone_name, year)
+        return table
+
+    def _year_of(self, moment: int) -> int:
+        """The local year of an instant; a year's bounds are worked out once."""
+        for first, end, year in self._bounds:
+            if first <= moment < end:
+                return year
+        year = datetime.fromtimestamp(moment, self.zone).year
+        first = int(datetime(year, 1, 1, tzinfo=self.zone).timestamp())
+        end = int(datetime(year + 1, 1, 1, tzinfo=self.zone).timestamp())
+        self._bounds.append((first, end, year))
+        return year
 
     def business_seconds(self, start: int, end: int) -> int:
         """Seconds of [start, end) that fall inside business hours."""
         if end <= start:
             return 0
         total = 0
-        for year in self._years(start, end):
-            windows = _year_windows(self.hours, self.zone_name, year)
+        for year in range(self._year_of(start), self._year_of(end - 1) + 1):
+            windows = self._table(year)
             first = bisect_right(windows.ends, start)  # first window ending after start
             stop = bisect_left(windows.starts, end)  # windows [first, stop) start before end
             if first >= stop:
@@ -86,6 +100,12 @@ class BusinessCalendar:
         return total
 
     def is_business_time(self, moment: int) -> bool:
-        windows = _year_windows(self.hours, self.zone_name, datetime.fromtimestamp(moment, self.zone).year)
+        windows = self._table(self._year_of(moment))
         index = bisect_right(windows.starts, moment) - 1
         return index >= 0 and moment < windows.ends[index]
+
+
+@lru_cache(maxsize=256)
+def calendar_for(hours: BusinessHours, zone_name: str) -> BusinessCalendar:
+    """One calendar per (business hours, zone), so its year tables and bounds are reused."""
+    return BusinessCalendar(hours, zone_name)

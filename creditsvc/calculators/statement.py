@@ -7,7 +7,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from . import intervals
-from .calendar import BusinessCalendar
+from .calendar import calendar_for
 from .fines import FinesResult, repeat_bug_fines
 from .money import exact, round_money, sum_money
 from .outage import OutageResult, outage_credit
@@ -143,7 +143,7 @@ def compute_statement(request: StatementRequest) -> Statement:
     fee = period_fee(contract, period, service)
     exclusions = exclusions_for(policy)
     downtime, excluded = split_downtime(request.incidents, exclusions, service, as_of)
-    calendar = BusinessCalendar(policy.business_hours or BusinessHours(), contract.timezone)
+    calendar = calendar_for(policy.business_hours or BusinessHours(), contract.timezone)
 
     uptime = None
     allowance = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
@@ -38,7 +39,7 @@ class SupportResult:
     total: Decimal
 
 
-Rate = tuple[Fraction, Decimal]  # exact hourly rate, and the rate as shown
+Rate = tuple[Fraction, Decimal]  # exact rate per second, and the hourly rate as shown
 
 
 def hourly_rates(policy: SupportPolicy, level: str, agreement: str | None, currency: str) -> tuple[Rate, Rate]:
@@ -48,9 +49,10 @@ def hourly_rates(policy: SupportPolicy, level: str, agreement: str | None, curre
         rate *= 1 - exact(policy.agreement_discounts.get(agreement, Decimal(0))) / 100
     # seed 003: "Tillæg ved henvendelse udenfor normal arbejdstid er 100%"
     after = rate * (1 + exact(policy.after_hours_surcharge_percent) / 100)
-    return (rate, _shown(rate, currency)), (after, _shown(after, currency))
+    return (rate / 3600, _shown(rate, currency)), (after / 3600, _shown(after, currency))
 
 
+@lru_cache(maxsize=1024)
 def _shown(rate: Fraction, currency: str) -> Decimal:
     """A rate to show: exact when it has a finite expansion at the currency's digits, else 28 digits."""
     rounded = round_money(rate, currency)
@@ -77,15 +79,16 @@ def bill_case(
             after += top_up
     business_rate, after_rate = rates[case.level] if rates else hourly_rates(policy, case.level, agreement, currency)
     lines = []
-    for kind, seconds, (rate, shown) in ((BUSINESS, business, business_rate), (AFTER_HOURS, after, after_rate)):
+    for kind, seconds, (per_second, shown) in ((BUSINESS, business, business_rate), (AFTER_HOURS, after, after_rate)):
         if seconds > 0:
-            amount = round_money(rate * seconds / 3600, currency)
+            amount = round_money(per_second * seconds, currency)
             lines.append(SupportLine(case.id, kind, seconds, None, shown, amount,
                                      case.level, case.started_at, case.ended_at, case.description))
     if case.km:
         # seed 003: "Kørsel beregnes med 3,52 kr. pr. kørte km", no surcharge
         amount = round_money(EXACT.multiply(case.km, policy.mileage_rate), currency)
-        lines.append(SupportLine(case.id, MILEAGE, 0, case.km, _shown(exact(policy.mileage_rate), currency), amount, case.level,
+        lines.append(SupportLine(case.id, MILEAGE, 0, case.km, _shown(exact(policy.mileage_rate), currency), amount,
+                                 case.level,
                                  case.started_at, case.ended_at, case.description))
     return lines
 

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 
 from . import intervals
 from .calendar import BusinessCalendar
@@ -27,9 +28,13 @@ def parse_duration(text: str) -> tuple[int, int, int]:
 
 
 def target_seconds(text: str, clock: str, calendar: BusinessCalendar | None) -> int:
-    days, hours, minutes = parse_duration(text)
     # seed 001 P4: "2 Ngày ... Tính theo ngày làm việc": a business day is the business hours of one day
-    day = calendar.day_seconds if clock == "business" and calendar else 86400
+    return _target_seconds(text, calendar.day_seconds if clock == "business" and calendar else 86400)
+
+
+@lru_cache(maxsize=1024)
+def _target_seconds(text: str, day: int) -> int:
+    days, hours, minutes = parse_duration(text)
     return days * day + hours * 3600 + minutes * 60
 
 
