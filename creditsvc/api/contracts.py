@@ -63,6 +63,13 @@ class SupersedeQuerySchema(Schema):
         "description": "Replace a record's content, or add to a period with an issued note"})
 
 
+def _created_or_ok(body, created: bool):
+    """201 when this request stored something, 200 when it was already there (idempotent writes)."""
+    response = jsonify(body)
+    response.status_code = 201 if created else 200
+    return response
+
+
 def _now() -> datetime:
     return datetime.now(timezone.utc).replace(microsecond=0)
 
@@ -81,9 +88,7 @@ def put(loaded, contract_id):
         return problem(422, "Unprocessable Content", "The body's id differs from the path's.",
                        code="validation_error", errors={"id": ["Must equal the contract id in the path."]})
     row, created, _ = put_contract(db.session(), loaded)
-    response = jsonify(row.document)
-    response.status_code = 201 if created else 200
-    return response
+    return _created_or_ok(row.document, created)
 
 
 @blp.route("/contracts/<string:contract_id>", methods=["GET"])
@@ -123,9 +128,7 @@ def _post_records(contract_id: str, kind: str, supersede: bool):
         conflict.errors = _relabel(conflict.errors or {}, batch)
         raise
     counts = {status: sum(r["status"] == status for r in results) for status in ("created", "unchanged", "replaced")}
-    response = jsonify({"items": results, **counts})
-    response.status_code = 201 if counts["created"] or counts["replaced"] else 200
-    return response
+    return _created_or_ok({"items": results, **counts}, bool(counts["created"] or counts["replaced"]))
 
 
 def _relabel(errors: dict, batch: bool) -> dict:
@@ -188,8 +191,7 @@ def issue_credit_note(body, contract_id):
     """Freeze the month's statement as a credit note under the next number of the year's series."""
     note, created = credit_notes.issue(db.session(), contract_id, body["period"], supersede=body["supersede"],
                                        seller=current_app.config["SELLER"])
-    response = jsonify(credit_notes.note_json(note))
-    response.status_code = 201 if created else 200
+    response = _created_or_ok(credit_notes.note_json(note), created)
     if created:
         NOTES_ISSUED.inc()
         response.headers["Location"] = f"/v1/credit-notes/{note.number}"
