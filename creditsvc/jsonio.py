@@ -1,23 +1,58 @@
-"""JSON in and out without floats: numbers parse as Decimal, NaN and Infinity are refused."""
+"""JSON in and out without floats: numbers parse as Decimal, NaN and Infinity are refused.
+
+Anything the parser cannot turn into clean data is a JSONDecodeError (a 400), never a 500: an
+integer literal too long for Python, nesting too deep, and text that is not valid Unicode (lone
+surrogates, which cannot be stored or hashed, and NUL, which PostgreSQL text refuses).
+"""
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 
 from flask.json.provider import DefaultJSONProvider
+
+_SUSPECT_ESCAPE = re.compile(rb"\\u(d[89a-f]|0000)", re.IGNORECASE)
 
 
 def _refuse_constant(name: str):
     raise json.JSONDecodeError(f"{name} is not a number JSON allows", name, 0)
 
 
+# webargs reads a JSONDecodeError whose document is "" as "no body"; ours name the body.
+def _clean(value) -> None:
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise json.JSONDecodeError("text may not contain NUL (\\u0000)", "<body>", 0)
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise json.JSONDecodeError("text contains a lone surrogate, which is not Unicode", "<body>", 0) from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _clean(key)
+            _clean(item)
+    elif isinstance(value, list):
+        for item in value:
+            _clean(item)
+
+
 def loads(text: str | bytes):
-    return json.loads(text, parse_float=Decimal, parse_constant=_refuse_constant)
+    try:
+        value = json.loads(text, parse_float=Decimal, parse_constant=_refuse_constant)
+    except json.JSONDecodeError:
+        raise
+    except (ValueError, RecursionError) as error:  # e.g. an integer of 5,000 digits, or 100,000 '['
+        raise json.JSONDecodeError(f"unusable JSON: {type(error).__name__}", "<body>", 0) from None
+    raw = text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass")
+    if _SUSPECT_ESCAPE.search(raw) or "\x00" in (text if isinstance(text, str) else ""):
+        _clean(value)  # only bodies that escape a surrogate or NUL pay for the walk
+    return value
 
 
 class DecimalJSONProvider(DefaultJSONProvider):
     sort_keys = False
-    ensure_ascii = False  # UTF-8 out: "Công ty Đồng Tâm", not \u escapes
+    ensure_ascii = False  # UTF-8 out: "Công ty Đồng Tâm", not \\u escapes
 
     def loads(self, s, **kwargs):
         return loads(s)

@@ -43,7 +43,7 @@ def init_app(app: Flask) -> None:
     def _start():
         g.started = time.perf_counter()
         incoming = request.headers.get("X-Request-ID", "")
-        g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        g.request_id = incoming if _REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
 
     @app.after_request
     def _finish(response: Response):

@@ -11,8 +11,8 @@ from ..jsonio import loads
 from ..observability import NOTES_ISSUED
 from ..policies import flatten_errors
 from ..schemas.calculation import check_records
-from ..schemas.contract import ContractSchema
-from ..schemas.fields import Timestamp
+from ..schemas.contract import CONTRACT_ID, ContractSchema
+from ..schemas.fields import MONTH, Timestamp
 from ..schemas.records import RECORD_SCHEMAS
 from ..schemas.statement import CreditNoteSchema, RenewalSummarySchema, StatementSchema, dump_statement
 from ..services import credit_notes, records, renewal
@@ -39,7 +39,7 @@ class StatementQuerySchema(DocumentQuerySchema):
 
 
 class CreditNoteRequestSchema(Schema):
-    period = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$"),
+    period = fields.String(required=True, validate=MONTH,
                            metadata={"example": "2026-09"})
     supersede = fields.Boolean(load_default=False, metadata={
         "description": "Issue a correction that voids the period's live note"})
@@ -82,6 +82,9 @@ def _now() -> datetime:
 @blp.alt_response(201, schema=ContractSchema, description="Created", success=True)
 def put(loaded, contract_id):
     """Create or replace a contract's terms (idempotent)."""
+    if not CONTRACT_ID.regex.fullmatch(contract_id):
+        return problem(422, "Unprocessable Content", "Not a valid contract id.", code="validation_error",
+                       errors={"contract_id": [CONTRACT_ID.error]})
     if loaded["id"] is None:
         loaded["id"] = contract_id
     elif loaded["id"] != contract_id:

@@ -8,7 +8,7 @@ from http import HTTPStatus
 
 from flask import Flask, jsonify
 from marshmallow import ValidationError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException
 
 from ..calculators.errors import DomainError
 from ..policies import flatten_errors
@@ -79,7 +79,7 @@ def handle_malformed_json(error: ValueError):
 
 def handle_unexpected(error: Exception):
     log.exception("unhandled error")
-    return problem(500, InternalServerError.name, "An unexpected error occurred; it has been logged.")
+    return problem(500, "Internal Server Error", "An unexpected error occurred; it has been logged.")
 
 
 def init_app(app: Flask) -> None:

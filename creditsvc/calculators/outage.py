@@ -51,7 +51,14 @@ def outage_credit(
         return intervals.length(intervals.subtract(intervals.intersect(union, service), excluded))
 
     if policy.scope == "incident":
-        per_incident = [counted([i]) for i in critical]
+        # Each second of stoppage belongs to the earliest incident covering it: overlapping reports
+        # of one outage are never counted twice (rules.md §3).
+        per_incident, covered = [], []
+        for incident in sorted(critical, key=lambda i: (incident_interval(i, as_of), i.id)):
+            own = intervals.subtract(intervals.intersect(intervals.union([incident_interval(incident, as_of)]), service),
+                                     intervals.union(covered + excluded))
+            per_incident.append(intervals.length(own))
+            covered.append(incident_interval(incident, as_of))
         downtime = sum(per_incident)
         blocks = sum(_blocks(seconds, policy) for seconds in per_incident)
     else:

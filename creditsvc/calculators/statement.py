@@ -94,15 +94,16 @@ def daily_fee(contract: Contract, period: Period) -> Fraction:
     return monthly_fee(contract) / (add_months(first, 1) - first).days
 
 
-def exclusions_for(policy: Policy) -> Exclusions:
+def exclusions_for(policy: Policy, *, outage: bool = False) -> Exclusions:
+    """The uptime section's exclusions (§3). The outage rule uses the same ones (§4), unless its own
+    section names them, which only policies without an uptime section need (1office)."""
     causes, notice = frozenset(), Decimal(24)
     if policy.uptime is not None:
         causes, notice = policy.uptime.excluded_causes, policy.uptime.maintenance_notice_hours
-    outage = policy.outage_credit
-    if outage is not None and outage.excluded_causes is not None:
-        causes = outage.excluded_causes
-    if outage is not None and outage.maintenance_notice_hours is not None:
-        notice = outage.maintenance_notice_hours
+    section = policy.outage_credit
+    if outage and section is not None:
+        causes = section.excluded_causes if section.excluded_causes is not None else causes
+        notice = section.maintenance_notice_hours if section.maintenance_notice_hours is not None else notice
     return Exclusions(causes, exact(notice) * 3600)
 
 
@@ -155,7 +156,10 @@ def compute_statement(request: StatementRequest) -> Statement:
     outage = None
     if policy.outage_credit is not None:
         delivery = contract.delivery or policy.outage_credit.delivery
-        outage = outage_credit(policy.outage_credit, list(request.incidents), exclusions, service, excluded, as_of,
+        outage_exclusions = exclusions_for(policy, outage=True)
+        if outage_exclusions != exclusions:
+            excluded = split_downtime(request.incidents, outage_exclusions, service, as_of)[1]
+        outage = outage_credit(policy.outage_credit, list(request.incidents), outage_exclusions, service, excluded, as_of,
                                daily_fee(contract, period), delivery, currency, allowance)
 
     fines = None

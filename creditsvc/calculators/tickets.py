@@ -21,7 +21,7 @@ MET, BREACHED, PENDING = "met", "breached", "pending"
 
 def parse_duration(text: str) -> tuple[int, int, int]:
     """"2d", "4h", "30m", "1h30m" -> (days, hours, minutes)."""
-    match = _DURATION.match(text or "")
+    match = _DURATION.fullmatch(text or "")
     if not match or not any(match.groups()):
         raise DomainError(f"{text!r} is not a duration like 30m, 4h, 2d or 1h30m", code="invalid_duration")
     return tuple(int(g or 0) for g in match.groups())

@@ -1,8 +1,9 @@
 """Policies as data: validation, the built-in templates, and `template` + `overrides` (rules.md §9).
 
 A contract names either a full policy document or `{"template": NAME, "overrides": {...}}`. Overrides
-merge deeply into the template: objects merge key by key, lists and values replace, and `null`
-removes a key (so `{"uptime": null}` switches a template's uptime section off).
+merge deeply into the template: objects merge key by key, lists and values replace. `null` removes an
+object (`{"uptime": null}` switches a section off, `{"priorities": {"P1": null}}` drops a priority)
+and sets any other value to null (`{"business_hours": {"holidays": null}}`: no public holidays).
 """
 from __future__ import annotations
 
@@ -70,8 +71,8 @@ def template_document(name: str) -> dict[str, Any]:
 def deep_merge(base: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
     merged = dict(base)
     for key, value in overrides.items():
-        if value is None:
-            merged.pop(key, None)
+        if value is None and isinstance(merged.get(key), Mapping):
+            merged.pop(key)
         elif isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
             merged[key] = deep_merge(merged[key], value)
         else:

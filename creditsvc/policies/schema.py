@@ -12,7 +12,7 @@ from ..calculators import policy as model
 from ..calculators.money import CURRENCY_EXPONENTS
 from ..calculators.tickets import parse_duration
 from ..calculators.errors import DomainError
-from ..schemas.fields import Amount, Day, Percent, StrictDecimal, StrictInteger
+from ..schemas.fields import Amount, Day, Pattern, Percent, StrictDecimal, StrictInteger
 
 NOT_PROVIDER = [cause for cause in model.CAUSES if cause != "provider"]
 SUPPORTED_HOLIDAY_COUNTRIES = ("DK", "VN", "SE", "NO", "DE", "GB", "US", "FI", "NL", "FR")
@@ -174,7 +174,7 @@ class TargetSchema(Schema):
 
 class TicketTargetsSchema(Schema):
     clock_starts = fields.String(validate=validate.OneOf(["opened", "confirmed"]), load_default="opened")
-    priorities = fields.Dict(keys=fields.String(validate=validate.Regexp(r"^[A-Za-z0-9_-]{1,32}$")),
+    priorities = fields.Dict(keys=fields.String(validate=Pattern(r"^[A-Za-z0-9_-]{1,32}$")),
                              values=fields.Nested(TargetSchema), required=True,
                              validate=validate.Length(min=1, max=50))
 
@@ -205,6 +205,16 @@ class PolicySchema(Schema):
     business_hours = fields.Nested(BusinessHoursSchema, allow_none=True, load_default=None)
     ticket_targets = fields.Nested(TicketTargetsSchema, allow_none=True, load_default=None)
     application = fields.Nested(ApplicationSchema, allow_none=True, load_default=None)
+
+    @validates_schema
+    def amounts_have_a_currency(self, data, **kwargs):
+        # Fines, support rates and breach credits are amounts: their defaults are VND (fines) and
+        # DKK (rates), so a policy that states amounts must say in which currency.
+        targets = data.get("ticket_targets")
+        credits = targets is not None and any(t.breach_credit is not None for t in targets.priorities.values())
+        if not data.get("currency") and (data.get("repeat_bug_fines") or data.get("support_billing") or credits):
+            raise ValidationError("A policy with fines, support rates or breach credits names its currency.",
+                                  "currency")
 
     @post_load
     def make(self, data, **kwargs):

@@ -11,7 +11,7 @@ from ..calculators.errors import DomainError
 from ..calculators.periods import explicit_period, month_period
 from ..calculators.statement import StatementRequest
 from .contract import ContractSchema, contract_from
-from .fields import Timestamp
+from .fields import MONTH, Timestamp
 from .records import RECORD_SCHEMAS
 
 MAX_RECORDS = 10_000  # per list in one request
@@ -28,7 +28,7 @@ class PeriodField(fields.Field):
 
     def _deserialize(self, value, attr, data, **kwargs) -> Any:
         if isinstance(value, str):
-            if not validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$").regex.match(value):
+            if not MONTH.regex.fullmatch(value):
                 raise ValidationError("A period is YYYY-MM or {start, end}.")
             if not "1970" <= value[:4] < "2200":
                 raise ValidationError("Periods must lie between 1970 and 2200.")

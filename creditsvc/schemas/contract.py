@@ -7,9 +7,9 @@ from ..calculators import records
 from ..calculators.money import CURRENCY_EXPONENTS
 from ..calculators.policy import AGREEMENT_TIERS, DELIVERIES
 from ..policies import PolicyError, resolve
-from .fields import Amount, Day, TimeZone
+from .fields import Amount, Day, Pattern, TimeZone
 
-CONTRACT_ID = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+CONTRACT_ID = Pattern(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
                               error="Contract ids are 1-64 characters: letters, digits, . _ - (not first).")
 LOCALES = ("vi", "da", "en")
 

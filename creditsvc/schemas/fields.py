@@ -12,7 +12,7 @@ from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from marshmallow import ValidationError, fields
+from marshmallow import ValidationError, fields, validate
 
 from ..calculators.money import decimal_str
 
@@ -127,6 +127,18 @@ class Day(fields.Date):
         return day
 
 
+class Pattern(validate.Regexp):
+    """Regexp that must match the whole value: `$` alone would let a trailing newline through."""
+
+    def __call__(self, value):
+        if self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
+
+
+MONTH = Pattern(r"^\d{4}-(0[1-9]|1[0-2])$", error="A period is written YYYY-MM.")
+
+
 class TimeZone(fields.String):
     """An IANA time zone name."""
 
@@ -139,6 +151,6 @@ class TimeZone(fields.String):
         name = super()._deserialize(value, attr, data, **kwargs)
         try:
             ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValidationError(f"Unknown IANA time zone {name!r}.") from None
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # "Asia" is a folder; 300 characters an OSError
+            raise ValidationError(f"Unknown IANA time zone {name[:64]!r}.") from None
         return name

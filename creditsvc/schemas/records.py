@@ -7,9 +7,9 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 
 from ..calculators import records
 from ..calculators.policy import CAUSES, SEVERITIES
-from .fields import StrictDecimal, Timestamp
+from .fields import Pattern, StrictDecimal, Timestamp
 
-RECORD_ID = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$",
+RECORD_ID = Pattern(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$",
                             error="Ids are 1-100 characters: letters, digits, . _ : - (not first).")
 MAX_CASE_LENGTH = timedelta(days=366)
 

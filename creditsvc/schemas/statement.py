@@ -175,6 +175,8 @@ class RenewalNoteSchema(Schema):
     credit_total = fields.String()
     renewal_deduction = fields.String()
     license_extension_days = fields.String()
+    credited_otherwise = fields.String(metadata={"description": "Credits applied by the policy's mode instead"})
+    application_mode = fields.String(allow_none=True)
 
 
 class TerminationRightSchema(Schema):
@@ -190,5 +192,6 @@ class RenewalSummarySchema(Schema):
     license_extension_days = fields.String()
     license_ends_on = fields.Date(allow_none=True)
     renewal_deduction_total = fields.String()
+    credited_otherwise_total = fields.String()
     credit_notes = fields.List(fields.Nested(RenewalNoteSchema))
     termination_rights = fields.List(fields.Nested(TerminationRightSchema))

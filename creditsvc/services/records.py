@@ -2,7 +2,7 @@
 changing a period that has an issued credit note (rules.md §11)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -50,8 +50,9 @@ def _month(moment: datetime, zone) -> str:
 
 
 def _months_between(start: datetime, end: datetime, zone) -> set[str]:
+    """The months [start, end) touches; an end at midnight on the 1st is not in that month."""
     first = start.astimezone(zone).date().replace(day=1)
-    last = end.astimezone(zone).date().replace(day=1)
+    last = (max(end - timedelta(seconds=1), start)).astimezone(zone).date().replace(day=1)
     months = set()
     while first <= last:
         months.add(f"{first.year:04d}-{first.month:02d}")

@@ -14,21 +14,24 @@ from ..db.models import CreditNote
 from .contracts import get_contract_row
 
 
-def _delivery_split(statement: dict[str, Any]) -> tuple[Decimal, Decimal]:
-    """(renewal deduction, licence-extension days) a note grants (seed 000: licence days or a deduction)."""
-    deduction, days = Decimal(0), Decimal(0)
+def _delivery_split(statement: dict[str, Any]) -> tuple[Decimal, Decimal, Decimal]:
+    """(renewal deduction, licence-extension days, credited otherwise) of a note.
+
+    seed 000: outage credits become licence days or a deduction at renewal, as delivered; other
+    credits (fines, uptime, breach credits) are money, deducted at renewal when the policy applies
+    credits at renewal, and otherwise already applied by the policy's mode (next quarter, account).
+    """
+    deduction, days, elsewhere = Decimal(0), Decimal(0), Decimal(0)
     mode = (statement.get("application") or {}).get("mode")
     for line in statement["lines"]:
         amount = Decimal(line["amount"])
-        if line["kind"] == "outage_credit":
-            outage = statement["outage_credit"]
-            if outage["delivery"] == "license_extension":
-                days += Decimal(outage["credit_days"])
-            else:
-                deduction += amount
-        elif mode == "renewal_deduction":
+        if line["kind"] == "outage_credit" and statement["outage_credit"]["delivery"] == "license_extension":
+            days += Decimal(statement["outage_credit"]["credit_days"])
+        elif line["kind"] == "outage_credit" or mode in ("renewal_deduction", "license_extension"):
             deduction += amount
-    return deduction, days
+        else:
+            elsewhere += amount
+    return deduction, days, elsewhere
 
 
 def renewal_summary(session: Session, contract_id: str, today: date) -> dict[str, Any]:
@@ -37,14 +40,17 @@ def renewal_summary(session: Session, contract_id: str, today: date) -> dict[str
                                                      CreditNote.status == "issued")
                             .order_by(CreditNote.period)).scalars().all()
     currency = row.document["currency"]
-    items, deductions, total_days, rights = [], [], Decimal(0), []
+    items, deductions, others, total_days, rights = [], [], [], Decimal(0), []
     for note in notes:
-        deduction, days = _delivery_split(note.statement)
+        deduction, days, elsewhere = _delivery_split(note.statement)
         deductions.append(deduction)
+        others.append(elsewhere)
         total_days += days
         items.append({"number": note.number, "period": note.period, "credit_total": note.statement["credit_total"],
                       "renewal_deduction": format(sum_money([deduction], currency), "f"),
-                      "license_extension_days": decimal_str(days)})
+                      "license_extension_days": decimal_str(days),
+                      "credited_otherwise": format(sum_money([elsewhere], currency), "f"),
+                      "application_mode": (note.statement.get("application") or {}).get("mode")})
         uptime = note.statement.get("uptime") or {}
         deadline = uptime.get("termination_notice_deadline")
         if uptime.get("termination_right") and deadline and date.fromisoformat(deadline) >= today:
@@ -61,6 +67,7 @@ def renewal_summary(session: Session, contract_id: str, today: date) -> dict[str
         "license_extension_days": decimal_str(total_days),
         "license_ends_on": extended,
         "renewal_deduction_total": format(sum_money(deductions, currency), "f"),
+        "credited_otherwise_total": format(sum_money(others, currency), "f"),
         "credit_notes": items,
         "termination_rights": rights,
     }

@@ -266,4 +266,33 @@ def test_any_corruption_of_a_valid_body_gets_200_or_a_4xx_problem_never_a_500(cl
     assert response.status_code in (200, 400, 422), (path, value, response.json)
     if response.status_code != 200:
         assert response.mimetype == "application/problem+json"
+    if response.status_code == 422:
         assert response.json["errors"]
+
+
+@pytest.mark.parametrize("text", [
+    '{"contract": ' + "1" * 5000 + "}",  # Python refuses integers of over 4,300 digits
+    "[" * 100_000 + "]" * 100_000,  # deeper than the parser recurses
+    '{"contract": {"id": "x\\ud800"}}',  # a lone surrogate: not Unicode
+    '{"contract": {"id": "x\\u0000"}}',  # NUL: PostgreSQL text refuses it
+], ids=["huge-integer", "deep-nesting", "lone-surrogate", "nul"])
+def test_json_that_parses_into_unusable_data_is_a_4xx_problem_not_a_500(client, text):
+    for url in ("/v1/calculations", "/v1/contracts/acme-3cx/incidents"):
+        response = client.post(url, data=text, content_type="application/json")
+        assert response.status_code in (400, 404, 422), (url, response.status_code)
+        assert response.mimetype == "application/problem+json"
+    if "ud800" in text or "u0000" in text:
+        assert client.post("/v1/calculations", data=text, content_type="application/json").status_code == 400
+
+
+@pytest.mark.parametrize("zone", ["Asia", "Europe/" + "x" * 300, "../../etc/passwd"])
+def test_a_time_zone_that_is_a_folder_or_too_long_is_a_422(client, body_3cx, zone):
+    body_3cx["contract"]["timezone"] = zone
+    response = client.post("/v1/calculations", json=body_3cx)
+    assert response.status_code == 422 and "contract.timezone" in response.json["errors"]
+
+
+def test_an_id_with_a_trailing_newline_is_refused(client, body_3cx):
+    body_3cx["incidents"][0]["id"] = "inc-1\n"
+    response = client.post("/v1/calculations", json=body_3cx)
+    assert response.status_code == 422 and "incidents.0.id" in response.json["errors"]

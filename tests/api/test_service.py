@@ -312,3 +312,45 @@ def test_every_endpoint_answers_every_role_exactly_as_api_md_says(client, client
                 assert response.json["status"] == 403
     assert client_as(None).get("/healthz").status_code == 200
     assert client_as(None).get("/openapi.yaml").status_code == 200
+
+
+@pytest.mark.parametrize("period", ["9999-12", "0001-01", "1969-12"])
+def test_a_period_outside_1970_to_2199_is_a_422_for_statements_and_notes(client, period):
+    put_contract(client)
+    statement = client.get(f"/v1/contracts/acme-3cx/statements/{period}")
+    assert statement.status_code == 422 and "period" in statement.json["errors"]
+    note = client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": period})
+    assert note.status_code == 422 and "period" in note.json["errors"]
+
+
+@pytest.mark.parametrize("path_id", ["x" * 65, "..", "with space", "ü", "trailing-newline%0A"])
+def test_a_contract_put_under_an_invalid_path_id_is_a_422(client, app, path_id):
+    body = {k: v for k, v in CONTRACT_3CX.items() if k != "id"}
+    response = client.put(f"/v1/contracts/{path_id}", json=body)
+    assert response.status_code in (404, 422), response.status_code
+    assert count(app, models.Contract) == 0
+
+
+def test_an_incident_ending_at_midnight_on_the_first_does_not_touch_the_locked_month(client):
+    _store_september(client)
+    client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-09"})
+    august = {**INCIDENT, "id": "aug", "started_at": "2026-08-31T20:00:00+07:00", "ended_at": "2026-09-01T00:00:00+07:00"}
+    assert client.post("/v1/contracts/acme-3cx/incidents", json=august).status_code == 201
+
+
+def test_the_renewal_summary_also_reports_credits_the_policy_applies_otherwise(client):
+    one = {**CONTRACT_3CX, "id": "fines", "fee": {"amount": "12000000", "per": "month"},
+           "policy": {"template": "1office"}}
+    put_contract(client, one)
+    client.post("/v1/contracts/fines/bug-occurrences", json={"items": [
+        {"id": "b1", "bug_id": "B", "occurred_at": "2026-08-01T00:00:00Z"},
+        {"id": "b2", "bug_id": "B", "occurred_at": "2026-09-05T00:00:00Z"}]})
+    client.post("/v1/contracts/fines/credit-notes", json={"period": "2026-09"})
+    summary = client.get("/v1/contracts/fines/renewal-summary").json
+    assert summary["renewal_deduction_total"] == "500000"  # 1office: fines are deducted at renewal
+    put_contract(client, CONTRACT_3CX)
+    client.post("/v1/contracts/acme-3cx/incidents", json=INCIDENT)
+    client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-09"})
+    summary = client.get("/v1/contracts/acme-3cx/renewal-summary").json
+    assert summary["credited_otherwise_total"] == "400000" and summary["renewal_deduction_total"] == "0"
+    assert summary["credit_notes"][0]["application_mode"] == "next_quarter"

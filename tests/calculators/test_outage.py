@@ -137,3 +137,26 @@ def test_outage_credit_function_on_its_own_numbers():
                            Exclusions(frozenset(), Fraction(24 * H)), [(start, start + 30 * 86400)], [],
                            start + 40 * 86400, Fraction(400_000), "license_extension", "VND")
     assert (result.blocks, result.credit_days, result.credit_amount) == (2, Decimal(1), Decimal("400000"))
+
+
+def test_under_incident_scope_overlapping_incidents_are_not_counted_twice():
+    policy = policy_1office(outage_credit=OutagePolicy(scope="incident"))
+    twice = credit(critical("A", hcm(2026, 9, 10, 10), 4 * H), critical("B", hcm(2026, 9, 10, 10), 4 * H),
+                   policy=policy)
+    assert (twice.downtime_seconds, twice.blocks) == (4 * H, 2)
+    staggered = credit(critical("A", hcm(2026, 9, 10, 10), 3 * H), critical("B", hcm(2026, 9, 10, 11), 3 * H),
+                       policy=policy)
+    assert staggered.downtime_seconds == 4 * H and staggered.blocks == 1 + 0  # 3 h -> 1 block, then 1 h -> 0
+
+
+def test_outage_exclusions_never_change_the_uptime_figures():
+    from creditsvc.calculators.policy import Policy
+    from tests.calculators.factories import policy_3cx
+
+    base = policy_3cx()
+    with_outage = Policy(**{**base.__dict__, "outage_credit": OutagePolicy(excluded_causes=frozenset())})
+    datacenter = outage("D", hcm(2026, 9, 12, 1), 2 * H, "third_party", severity="critical")
+    plain = statement(make_contract(base, fee=FEE), "2026-09", incidents=(datacenter,))
+    both = statement(make_contract(with_outage, fee=FEE), "2026-09", incidents=(datacenter,))
+    assert plain.uptime.downtime_seconds == both.uptime.downtime_seconds == 0
+    assert both.outage_credit.downtime_seconds == 2 * H  # the outage rule counts it, as its section says

@@ -157,3 +157,20 @@ def test_a_float_at_any_numeric_field_of_a_calculation_request_is_refused(leaf, 
     with pytest.raises(ValidationError) as caught:
         CalculationRequestSchema().load(body)
     assert caught.value.messages
+
+
+def test_a_null_override_on_a_value_sets_it_to_null_while_on_an_object_it_removes_it():
+    policy = resolve({"template": "3cx-vn", "overrides": {"business_hours": {"holidays": None}}})[1]
+    assert policy.business_hours.holidays is None  # no public holidays, not the DK default
+    policy = resolve({"template": "3cx-vn", "overrides": {"ticket_targets": {"priorities": {"P1": None}}}})[1]
+    assert "P1" not in policy.ticket_targets.priorities and "P2" in policy.ticket_targets.priorities
+
+
+@pytest.mark.parametrize("section", [{"repeat_bug_fines": {}}, {"support_billing": {}},
+                                     {"ticket_targets": {"priorities": {"P1": {"response": "1h",
+                                                                               "breach_credit": "5"}}}}])
+def test_a_policy_stating_amounts_must_name_its_currency(section):
+    with pytest.raises(PolicyError) as caught:
+        load_policy({"name": "mine", **section})
+    assert "currency" in caught.value.errors
+    assert load_policy({"name": "mine", "currency": "DKK", **section}).currency == "DKK"
