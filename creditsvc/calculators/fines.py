@@ -5,6 +5,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from fractions import Fraction
 
 from .money import exact, round_money, sum_money
 from .policy import FinesPolicy
@@ -27,13 +28,22 @@ class FinesResult:
 
 def fine_amount(policy: FinesPolicy, occurrence: int, currency: str) -> Decimal:
     """The fine of occurrence k >= first_fined_occurrence: base x multiplier^(k - 2) (rules.md §5: the base
-    is the fine of the 2nd time), exact at any k, capped by max_fine."""
+    is the fine of the 2nd time), exact at any k the storage can hold, capped by max_fine."""
     if occurrence < policy.first_fined_occurrence:
         return round_money(0, currency)
-    amount = exact(policy.base_amount) * exact(policy.multiplier) ** (occurrence - 2)
-    if policy.max_fine is not None:
-        amount = min(amount, exact(policy.max_fine))
-    return round_money(amount, currency)
+    base, multiplier, steps = exact(policy.base_amount), exact(policy.multiplier), occurrence - 2
+    cap = exact(policy.max_fine) if policy.max_fine is not None else None
+    if steps <= 0 or multiplier == 1:
+        amount = base * multiplier ** steps if multiplier != 1 else base
+    else:
+        # The fine only grows: stop multiplying once it reaches the cap, or past what NUMERIC(38, 4)
+        # can hold (round_money then refuses it), instead of raising 999.9999 to the 10,000th power.
+        amount, limit = base, Fraction(10**34)
+        for _ in range(steps):
+            amount *= multiplier
+            if amount >= limit or (cap is not None and amount >= cap):
+                break
+    return round_money(min(amount, cap) if cap is not None else amount, currency)
 
 
 def repeat_bug_fines(

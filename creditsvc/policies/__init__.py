@@ -8,6 +8,7 @@ and sets any other value to null (`{"business_hours": {"holidays": null}}`: no p
 from __future__ import annotations
 
 import copy
+import threading
 import tomllib
 from collections.abc import Mapping
 from decimal import Decimal
@@ -20,7 +21,6 @@ from marshmallow import ValidationError
 from ..calculators.errors import DomainError
 from ..calculators.policy import Policy
 from ..canonical import canonical_json
-from ..jsonio import loads
 from .schema import PolicySchema
 
 TEMPLATE_NAMES = ("1office", "3cx-vn", "hvn", "oneoffice-dk", "phanmemvang")
@@ -99,25 +99,41 @@ def resolve(spec: Mapping[str, Any]) -> tuple[dict[str, Any], Policy]:
     """
     if not isinstance(spec, Mapping):
         raise PolicyError({"_": ["A policy is an object: a full policy or {template, overrides}."]})
-    if _has_float(spec):
-        return _resolve(spec)  # refused there, naming the field; floats never reach the cache key
-    document, policy = _resolve_cached(canonical_json(spec))
+    try:
+        key = canonical_json(_typed(spec))
+    except TypeError:  # a float, or something that is not JSON: refused by the validation, naming it
+        return _resolve(spec)
+    with _cache_lock:
+        hit = _cache.get(key)
+    if hit is None:
+        document, policy = _resolve(spec)
+        hit = (copy.deepcopy(document), policy)  # shares nothing with the caller's spec
+        with _cache_lock:
+            if len(_cache) >= 512:
+                _cache.clear()
+            _cache[key] = hit
+    document, policy = hit
     return copy.deepcopy(document), policy
 
 
-def _has_float(value: Any) -> bool:
-    if isinstance(value, float):
-        return True
+_cache: dict[str, tuple[dict[str, Any], Policy]] = {}
+_cache_lock = threading.Lock()
+
+
+def _typed(value: Any) -> Any:
+    """The spec as JSON whose numbers and booleans keep their type, for a cache key: 12.5 and "12.5",
+    or 1 and true, validate differently and must not share an entry."""
     if isinstance(value, Mapping):
-        return any(_has_float(v) for v in value.values())
+        return {str(k): _typed(v) for k, v in value.items()}
     if isinstance(value, list):
-        return any(_has_float(v) for v in value)
-    return False
-
-
-@lru_cache(maxsize=512)
-def _resolve_cached(spec_json: str) -> tuple[dict[str, Any], Policy]:
-    return _resolve(loads(spec_json))
+        return [_typed(v) for v in value]
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value if not isinstance(value, bool) else {"$bool": value}
+    if isinstance(value, int):
+        return {"$int": str(value)}
+    if isinstance(value, Decimal):
+        return {"$decimal": format(value, "f")}
+    raise TypeError(type(value).__name__)
 
 
 def _resolve(spec: Mapping[str, Any]) -> tuple[dict[str, Any], Policy]:

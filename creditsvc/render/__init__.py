@@ -10,6 +10,7 @@ import io
 import json
 import mimetypes
 import threading
+from decimal import Context, localcontext
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -122,10 +123,11 @@ def render_pdf(statement: dict[str, Any], contract: dict[str, Any], locale: str,
     fetcher = fetcher or AssetFetcher()
     fmt = Formatter(locale, statement["currency"], contract["timezone"])
     template = environment(locale).get_template("credit_note.html" if note else "statement.html")
-    html = template.render(s=statement, contract=contract, customer=contract.get("customer") or {},
-                           seller=seller or {}, note=note, fmt=fmt, locale=locale,
-                           document_number=(note or {}).get("number") or
-                           f"{statement['contract_id']} {statement['period']['label']}")
+    with localcontext(Context(prec=100)):  # Babel formats in the current context: 28 digits would round
+        html = template.render(s=statement, contract=contract, customer=contract.get("customer") or {},
+                               seller=seller or {}, note=note, fmt=fmt, locale=locale,
+                               document_number=(note or {}).get("number") or
+                               f"{statement['contract_id']} {statement['period']['label']}")
     attached = json.dumps({**statement, **(note or {})}, ensure_ascii=False, indent=2)
     document = HTML(string=html, base_url=ASSET_SCHEME, url_fetcher=fetcher)
     return document.write_pdf(

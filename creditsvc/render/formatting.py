@@ -34,10 +34,18 @@ class Formatter:
         return format_decimal(Decimal(value), format=pattern if places is not None else None, locale=self.locale,
                               decimal_quantization=places is not None)
 
-    def percent(self, value: str | Decimal | None) -> str:
+    def rate(self, value: str | Decimal | None) -> str:
+        """A price per hour or km: every digit it has (a discounted rate may have more than the currency)."""
         if value is None:
             return ""
-        return format_decimal(Decimal(value), format="#,##0.####", locale=self.locale) + "\u00a0%"
+        return format_currency(Decimal(value), self.currency, locale=self.locale, decimal_quantization=False)
+
+    def percent(self, value: str | Decimal | None) -> str:
+        """Every digit the statement has: a PDF must not round what the JSON shows exactly."""
+        if value is None:
+            return ""
+        return format_decimal(Decimal(value), format="#,##0.###", locale=self.locale,
+                              decimal_quantization=False) + "\u00a0%"
 
     def date(self, value: str | date | None) -> str:
         if not value:
@@ -47,7 +55,11 @@ class Formatter:
 
     def last_day(self, period_end: str) -> str:
         """The last local date of a period whose (exclusive) end is given."""
-        return self.date(self.local(period_end).date() - timedelta(days=1))
+        return self.date((self.local(period_end) - timedelta(microseconds=1)).date())
+
+    def local_date(self, value: str) -> str:
+        """The date of an instant in the contract's zone (an issue date is the customer's date)."""
+        return self.date(self.local(value).date())
 
     def local(self, value: str | datetime) -> datetime:
         moment = datetime.fromisoformat(value) if isinstance(value, str) else value

@@ -37,7 +37,9 @@ def close_period(sessions: sessionmaker, label: str, now: datetime, *, dry_run: 
     with sessions() as session:
         for row, statement in statements_for_period(session, label, now):
             summary.contracts += 1
-            if statement.credit_total:
+            if isinstance(statement, DomainError):
+                summary.skipped.append((row.id, f"{statement.code}: {statement.message}"))
+            elif statement.credit_total:
                 summary.owed.append((row.id, format(statement.credit_total, "f")))
         live = dict(session.execute(select(CreditNote.contract_id, CreditNote.number).where(
             CreditNote.period == label, CreditNote.status == "issued")).all())

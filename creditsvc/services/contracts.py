@@ -6,12 +6,15 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..calculators import records
 from ..canonical import canonical_json, digest, plain
+from ..calculators.errors import DomainError
 from ..db.models import Contract as ContractRow
+from ..db.models import Ticket
 from ..policies import load_policy
 from ..schemas.contract import ContractSchema
 from .errors import NotFound
@@ -26,6 +29,7 @@ def put_contract(session: Session, loaded: dict[str, Any]) -> tuple[ContractRow,
     if row is not None and canonical_json(row.document) == canonical_json(document):
         session.rollback()
         return row, False, False
+    _check_stored_tickets(session, loaded)
     created = row is None
     if created:
         row = ContractRow(id=loaded["id"], created_at=now)
@@ -44,8 +48,10 @@ def put_contract(session: Session, loaded: dict[str, Any]) -> tuple[ContractRow,
     return row, created, True
 
 
-def get_contract_row(session: Session, contract_id: str) -> ContractRow:
-    row = session.get(ContractRow, contract_id)
+def get_contract_row(session: Session, contract_id: str, *, lock: bool = False) -> ContractRow:
+    """The contract's row; `lock` holds it (FOR UPDATE) until the transaction ends, so writing records
+    and issuing a note for one contract never interleave (rules.md §11)."""
+    row = session.get(ContractRow, contract_id, with_for_update=lock)
     if row is None:
         raise NotFound(f"no contract {contract_id!r}", code="contract_not_found")
     return row
@@ -76,3 +82,16 @@ def contract_from_row(row: ContractRow) -> records.Contract:
         customer=records.Customer(name=customer.get("name", ""), address=customer.get("address"),
                                   tax_id=customer.get("tax_id"), email=customer.get("email")),
     )
+
+
+def _check_stored_tickets(session: Session, loaded: dict[str, Any]) -> None:
+    """New terms may not orphan stored tickets: every stored priority must stay defined."""
+    targets = loaded["policy"]["policy"].ticket_targets
+    if targets is None:
+        return
+    stored = set(session.execute(select(Ticket.priority).where(Ticket.contract_id == loaded["id"]).distinct()).scalars())
+    missing = sorted(stored - set(targets.priorities))
+    if missing:
+        session.rollback()
+        raise DomainError(f"Stored tickets have priorities the new policy does not define: {', '.join(missing)}.",
+                          field="policy", code="policy_orphans_records")

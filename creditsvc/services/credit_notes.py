@@ -13,6 +13,7 @@ from ..calculators.errors import DomainError
 from ..db.models import CreditNote, NumberSeries
 from ..schemas.statement import dump_statement
 from .errors import Conflict, NotFound
+from .contracts import get_contract_row
 from .statements import statement_for
 
 _ATTEMPTS = 5
@@ -74,6 +75,7 @@ def issue(session: Session, contract_id: str, period: str, *, supersede: bool = 
 
 def _issue_once(session: Session, contract_id: str, period: str, supersede: bool,
                 now: datetime, seller: dict) -> tuple[CreditNote, bool]:
+    get_contract_row(session, contract_id, lock=True)  # records wait while the note is issued
     existing = live_note(session, contract_id, period)
     if existing is not None and not supersede:
         session.rollback()

@@ -91,7 +91,7 @@ def ingest(session: Session, contract_id: str, kind: str, items: list, supersede
 
 
 def _ingest_once(session: Session, contract_id: str, kind: str, items: list, supersede: bool) -> list[dict]:
-    contract = get_contract_row(session, contract_id)
+    contract = get_contract_row(session, contract_id, lock=True)
     zone = ZoneInfo(contract.timezone)
     model = models.RECORD_MODELS[kind]
     ids = [item.id for item in items]

@@ -83,8 +83,9 @@ def statement_for(session: Session, contract_id: str, label: str, as_of: datetim
 
 
 def statements_for_period(session: Session, label: str, as_of: datetime,
-                          batch: int = 2000) -> Iterator[tuple[models.Contract, Statement]]:
-    """Every contract's statement for a month, reading records in bulk (a few queries per batch)."""
+                          batch: int = 2000) -> Iterator[tuple[models.Contract, Statement | DomainError]]:
+    """Every contract's statement for a month, reading records in bulk (a few queries per batch).
+    A contract whose statement cannot be computed yields its error, and the others go on."""
     contract_ids = list(session.execute(select(models.Contract.id).order_by(models.Contract.id)).scalars())
     for first in range(0, len(contract_ids), batch):
         chunk = contract_ids[first:first + batch]
@@ -101,6 +102,9 @@ def statements_for_period(session: Session, label: str, as_of: datetime,
         for cid in chunk:
             contract = contracts[cid]
             kinds = grouped.get(cid, {})
-            request = StatementRequest(contract, period_for(label, contract.zone), as_of,
-                                       **{k: tuple(kinds.get(k, ())) for k in _queries(window, None)})
-            yield rows[cid], compute_statement(request)
+            try:
+                request = StatementRequest(contract, period_for(label, contract.zone), as_of,
+                                           **{k: tuple(kinds.get(k, ())) for k in _queries(window, None)})
+                yield rows[cid], compute_statement(request)
+            except DomainError as error:
+                yield rows[cid], error

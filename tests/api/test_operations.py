@@ -124,3 +124,17 @@ def test_metrics_count_requests_per_endpoint_notes_issued_and_pdf_render_time(cl
     assert "creditsvc_http_request_duration_seconds_bucket" in text
     assert "creditsvc_credit_notes_issued_total" in text
     assert "creditsvc_pdf_render_seconds_count" in text
+
+
+def test_close_period_skips_a_contract_it_cannot_compute_and_issues_the_others(app, client, database_url):
+    make_contracts(client, 2)
+    huge = {**CONTRACT_3CX, "id": "overflow", "policy": {"template": "1office", "overrides": {
+        "repeat_bug_fines": {"base_amount": "999999999999999", "multiplier": "1000"}}}}
+    client.put("/v1/contracts/overflow", json=huge)
+    client.post("/v1/contracts/overflow/bug-occurrences", json={"items": [
+        {"id": f"b{k}", "bug_id": "B", "occurred_at": f"2026-09-0{k + 1}T00:00:00Z"} for k in range(9)]})
+    process = run_close(database_url, "2026-09")
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 1, err  # something was skipped: the operator must look
+    assert "skipped overflow: amount_overflow" in out and "issued now: 2" in out
+    assert sorted(contract for contract, _ in notes(app)) == ["close-000", "close-001"]

@@ -354,3 +354,37 @@ def test_the_renewal_summary_also_reports_credits_the_policy_applies_otherwise(c
     summary = client.get("/v1/contracts/acme-3cx/renewal-summary").json
     assert summary["credited_otherwise_total"] == "400000" and summary["renewal_deduction_total"] == "0"
     assert summary["credit_notes"][0]["application_mode"] == "next_quarter"
+
+
+def test_new_terms_may_not_drop_a_priority_stored_tickets_use(client):
+    _store_september(client)
+    body = {**CONTRACT_3CX, "policy": {"template": "3cx-vn", "overrides": {"ticket_targets": {"priorities": {"P1": None}}}}}
+    response = client.put("/v1/contracts/acme-3cx", json=body)
+    assert response.status_code == 422 and response.json["code"] == "policy_orphans_records"
+    assert client.get("/v1/contracts/acme-3cx").json["policy"] == {"template": "3cx-vn"}
+
+
+def test_a_record_write_and_a_note_issue_for_one_contract_never_interleave(app, client_as, client):
+    """While a writer holds the contract, issuing waits, then freezes what the writer stored."""
+    from creditsvc.services.contracts import get_contract_row
+    from creditsvc.services.records import ingest
+    from creditsvc.schemas.records import IncidentSchema
+
+    _store_september(client)
+    results = {}
+    with app.app_context():
+        session = db.session()
+        get_contract_row(session, "acme-3cx", lock=True)  # as ingest does, before its lock check
+
+        def issue():
+            results["note"] = client_as("billing").post("/v1/contracts/acme-3cx/credit-notes",
+                                                        json={"period": "2026-09"}).json
+        thread = threading.Thread(target=issue)
+        thread.start()
+        thread.join(timeout=1.0)
+        assert thread.is_alive(), "issuing must wait for the record writer"
+        late = IncidentSchema().load({**INCIDENT, "id": "late", "started_at": "2026-09-20T09:00:00+07:00",
+                                      "ended_at": "2026-09-21T09:00:00+07:00"})
+        ingest(session, "acme-3cx", "incidents", [late])  # same transaction: it commits, releasing the contract
+        thread.join(timeout=30)
+    assert results["note"]["uptime"]["credit_percent"] == "6"  # the note includes the late incident

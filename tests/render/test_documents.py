@@ -9,11 +9,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from babel.numbers import format_currency
-from decimal import Decimal
+from decimal import Context, Decimal, localcontext
 from pypdf import PdfReader
 
 from creditsvc import render
 from creditsvc.render import AssetFetcher, render_pdf
+from creditsvc.render.formatting import Formatter
 from tests.api.conftest import CONTRACT_3CX, OCTOBER_DK, SEPTEMBER_3CX
 
 VIETNAMESE = {**CONTRACT_3CX, "customer": {"name": "Công ty Cổ phần Đồng Tâm",
@@ -31,7 +32,8 @@ def squeezed(text: str) -> str:
 
 
 def money(amount: str, currency: str, locale: str) -> str:
-    return format_currency(Decimal(amount), currency, locale=locale)
+    with localcontext(Context(prec=100)):
+        return format_currency(Decimal(amount), currency, locale=locale)
 
 
 def store(client, body):
@@ -235,3 +237,42 @@ def test_a_void_note_still_prints_the_same_figures_marked_void(client, vietnames
     client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-09", "supersede": True})
     text = text_of(client.get(f"/v1/credit-notes/{vietnamese_note['number']}?format=pdf").data)
     assert "ĐÃ HỦY" in text and "400.000\u00a0₫" in text
+
+
+def test_the_pdf_prints_percentages_and_rates_with_every_digit_the_json_has(client):
+    body = copy.deepcopy(OCTOBER_DK)
+    body["contract"] = {**body["contract"], "support_agreement": "GOD", "policy": {
+        "template": "oneoffice-dk", "overrides": {"support_billing": {
+            "vat_percent": "25.123456", "mileage_rate": "3.525", "agreement_discounts": {"GOD": "33.3333"}}}}}
+    response = client.post("/v1/calculations?format=pdf&lang=en", json=body)
+    statement = client.post("/v1/calculations", json=body).json
+    text = text_of(response.data)
+    assert "25.123456\u00a0%" in text
+    fmt = Formatter("en", "DKK", "Europe/Copenhagen")
+    for line in statement["support"]["lines"]:
+        assert fmt.rate(line["rate"]) in text, line["rate"]  # e.g. 533.333336 DKK/h, 3.525 DKK/km
+    assert {line["rate"] for line in statement["support"]["lines"]} >= {"3.525"}
+
+
+def test_a_credit_note_prints_its_issue_date_in_the_contract_zone_and_amounts_past_28_digits(client):
+    from datetime import datetime, timezone
+    from creditsvc.services import credit_notes
+    from creditsvc import db
+
+    body = copy.deepcopy(SEPTEMBER_3CX)
+    body["contract"] = {**VIETNAMESE, "id": "huge", "policy": {"template": "1office", "overrides": {
+        "repeat_bug_fines": {"base_amount": "999999999999999", "multiplier": "1000"}}}}
+    body["tickets"] = []
+    body["bug_occurrences"] = [{"id": f"b{k}", "bug_id": "B", "occurred_at": f"2026-09-0{k + 1}T00:00:00Z"}
+                               for k in range(7)]
+    store(client, body)
+    with client.application.app_context():
+        note, _ = credit_notes.issue(db.session(), "huge", "2026-09",
+                                     now=datetime(2026, 10, 31, 20, 0, tzinfo=timezone.utc))  # 1 Nov in Hà Nội
+        number = note.number
+    response = client.get(f"/v1/credit-notes/{number}?format=pdf")
+    assert response.status_code == 200
+    text = text_of(response.data)
+    total = client.get(f"/v1/credit-notes/{number}").json["credit_total"]
+    assert len(total) > 28 and money(total, "VND", "vi") in text
+    assert "1 tháng 11, 2026" in text
