@@ -1,8 +1,6 @@
 """Contracts, their records, statements, credit notes and renewal summaries (api.md)."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
-
 from flask import current_app, jsonify, request
 from marshmallow import Schema, ValidationError, fields, validate
 
@@ -10,7 +8,7 @@ from .. import db
 from ..jsonio import loads
 from ..observability import NOTES_ISSUED
 from ..policies import flatten_errors
-from ..schemas.calculation import check_records
+from ..schemas.calculation import check_records, now
 from ..schemas.contract import CONTRACT_ID, ContractSchema
 from ..schemas.fields import MONTH, Timestamp
 from ..schemas.records import RECORD_SCHEMAS
@@ -68,10 +66,6 @@ def _created_or_ok(body, created: bool):
     response = jsonify(body)
     response.status_code = 201 if created else 200
     return response
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(microsecond=0)
 
 
 @blp.route("/contracts/<string:contract_id>", methods=["PUT"])
@@ -178,7 +172,7 @@ for _path, _kind in PATH_KINDS.items():
 @blp.doc(**PDF_DOC)
 def statement(query, contract_id, period):
     """The statement of a month from the stored records, JSON or PDF (a preview; nothing is stored)."""
-    computed, inputs = statement_for(db.session(), contract_id, period, query["as_of"] or _now())
+    computed, inputs = statement_for(db.session(), contract_id, period, query["as_of"] or now())
     if wants_pdf():
         return pdf_response(dump_statement(computed), inputs["contract"])
     return jsonify(dump_statement(computed))
@@ -207,7 +201,7 @@ def issue_credit_note(body, contract_id):
 @blp.response(200, RenewalSummarySchema)
 def renewal_summary(contract_id):
     """Deductions and licence days from issued notes, and termination rights still open."""
-    return jsonify(renewal.renewal_summary(db.session(), contract_id, date.today()))
+    return jsonify(renewal.renewal_summary(db.session(), contract_id, now()))
 
 
 credit_note_blp = Blueprint("credit_notes", __name__, url_prefix="/v1", description="Issued credit notes")

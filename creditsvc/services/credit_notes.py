@@ -94,7 +94,8 @@ def _issue_once(session: Session, contract_id: str, period: str, supersede: bool
     if not statement.credit_total and existing is None:
         raise DomainError(f"Nothing is owed for {period}: the statement's credit total is 0.",
                           code="nothing_to_credit", field="period")
-    year = now.year
+    # The series is the year of the issue date on the customer's calendar, the date the note prints.
+    year = now.astimezone(statement.period.end.tzinfo).year
     sequence = next_number(session, year)
     number = f"CN-{year}-{sequence:06d}"
     if existing is not None:

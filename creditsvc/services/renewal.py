@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import math
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 from decimal import Decimal
 from typing import Any
 
@@ -34,8 +35,10 @@ def _delivery_split(statement: dict[str, Any]) -> tuple[Decimal, Decimal, Decima
     return deduction, days, elsewhere
 
 
-def renewal_summary(session: Session, contract_id: str, today: date) -> dict[str, Any]:
+def renewal_summary(session: Session, contract_id: str, now: datetime) -> dict[str, Any]:
+    """`now` decides which termination rights are still open, on the contract's own calendar."""
     row = get_contract_row(session, contract_id)
+    today = now.astimezone(ZoneInfo(row.timezone)).date()
     notes = session.execute(select(CreditNote).where(CreditNote.contract_id == contract_id,
                                                      CreditNote.status == "issued")
                             .order_by(CreditNote.period)).scalars().all()

@@ -268,11 +268,12 @@ def test_a_credit_note_prints_its_issue_date_in_the_contract_zone_and_amounts_pa
     store(client, body)
     with client.application.app_context():
         note, _ = credit_notes.issue(db.session(), "huge", "2026-09",
-                                     now=datetime(2026, 10, 31, 20, 0, tzinfo=timezone.utc))  # 1 Nov in Hà Nội
+                                     now=datetime(2026, 12, 31, 20, 0, tzinfo=timezone.utc))  # 1 Jan 2027 in Hà Nội
         number = note.number
+    assert number.startswith("CN-2027-")  # the year of the issue date the customer reads
     response = client.get(f"/v1/credit-notes/{number}?format=pdf")
     assert response.status_code == 200
     text = text_of(response.data)
     total = client.get(f"/v1/credit-notes/{number}").json["credit_total"]
     assert len(total) > 28 and money(total, "VND", "vi") in text
-    assert "1 tháng 11, 2026" in text
+    assert "1 tháng 1, 2027" in text
