@@ -18,8 +18,8 @@ blp = Blueprint("calculations", __name__, url_prefix="/v1", description="Statele
 @blp.route("/calculations", methods=["POST"])
 @requires("billing")
 @problems(400, 413, 415, 422)
-@blp.arguments(DocumentQuerySchema, location="query", as_kwargs=True)
-@blp.arguments(CalculationRequestSchema)
+@blp.arguments(DocumentQuerySchema(), location="query", as_kwargs=True)
+@blp.arguments(CalculationRequestSchema())
 @blp.response(200, StatementSchema)
 @blp.doc(**PDF_DOC)
 def calculate(request: StatementRequest, **_query):
