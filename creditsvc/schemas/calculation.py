@@ -10,6 +10,7 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate
 from ..calculators.errors import DomainError
 from ..calculators.periods import explicit_period, month_period
 from ..calculators.statement import StatementRequest
+from .compiled import CompiledLoad
 from .contract import ContractSchema, contract_from
 from .fields import MONTH, Timestamp
 from .records import RECORD_SCHEMAS
@@ -78,7 +79,7 @@ def check_records(contract, lists: dict[str, list]) -> dict[str, list[str]]:
     return errors
 
 
-class CalculationRequestSchema(Schema):
+class CalculationRequestSchema(CompiledLoad, Schema):
     contract = fields.Nested(ContractSchema, required=True)
     period = PeriodField(required=True, metadata={
         "oneOf": [{"type": "string", "pattern": r"^\d{4}-(0[1-9]|1[0-2])$"},

@@ -1,15 +1,19 @@
-"""The compiled statement dump gives exactly what marshmallow's own dump of the same schema gives."""
+"""The compiled dump and load give exactly what marshmallow's own dump and load of the same schema give."""
+import copy
 import sys
 from pathlib import Path
 
 import pytest
 from hypothesis import given
-from marshmallow import Schema, fields, post_dump
+from hypothesis import strategies as st
+from marshmallow import Schema, ValidationError, fields, post_dump, post_load, validate, validates_schema
 
 from creditsvc.calculators.statement import compute_statement
 from creditsvc.schemas.calculation import CalculationRequestSchema
-from creditsvc.schemas.compiled import compile_dump
+from creditsvc.schemas.compiled import CompiledLoad, compile_dump, compile_load
 from creditsvc.schemas.statement import StatementSchema, dump_statement
+from tests.api.conftest import OCTOBER_DK, SEPTEMBER_3CX
+from tests.api.test_calculations import ALL_PATHS, DELETE, _paths, _set, json_values
 from tests.calculators.factories import fast
 from tests.calculators.test_properties import random_statements
 
@@ -63,3 +67,88 @@ def test_compiled_dump_skips_absent_attributes_and_keeps_none_as_marshmallow_doe
                   {"name": 5, "inner": {"n": 1}, "things": []},
                   {}):
         assert compile_dump(Outer())(value) == Outer().dump(value)
+
+
+# --- load ------------------------------------------------------------------------------------------
+
+REQUEST = CalculationRequestSchema()
+COMPILED = compile_load(REQUEST)
+
+
+def marshmallow_load(body):
+    """What marshmallow itself makes of the body: the result, or the ValidationError's messages."""
+    try:
+        return Schema.load(REQUEST, body), None
+    except ValidationError as error:
+        return None, error.messages
+
+
+@pytest.mark.parametrize("body", [calculation_body(), SEPTEMBER_3CX, OCTOBER_DK], ids=["typical", "3cx", "dk"])
+def test_compiled_load_of_a_valid_request_equals_marshmallows_without_handing_over(body):
+    body = copy.deepcopy(body)
+    body.setdefault("as_of", "2026-11-01T00:00:00Z")  # else each load takes its own "now"
+    expected, errors = marshmallow_load(body)
+    assert errors is None
+    assert COMPILED(body) == expected  # the compiled road itself, not a hand-over
+    assert REQUEST.load(body) == expected
+
+
+@fast(400)
+@given(index=st.integers(0, len(ALL_PATHS) - 1), value=json_values, delete=st.booleans())
+def test_a_compiled_load_of_any_corrupted_request_equals_marshmallows_or_hands_over(index, value, delete):
+    path = ALL_PATHS[index]
+    body = copy.deepcopy(SEPTEMBER_3CX if path in list(_paths(SEPTEMBER_3CX)) else OCTOBER_DK)
+    body["as_of"] = "2026-11-01T00:00:00Z"
+    try:
+        _set(body, path, DELETE if delete else value)
+    except (KeyError, IndexError, TypeError):
+        return
+    expected, errors = marshmallow_load(body)
+    try:
+        compiled = COMPILED(body)
+    except Exception:  # noqa: BLE001 - handing over is always allowed
+        compiled = None
+    else:
+        assert errors is None, (path, value, errors)  # never accepts what marshmallow refuses
+        assert compiled == expected
+    if errors is None:
+        assert REQUEST.load(body) == expected
+    else:
+        with pytest.raises(ValidationError) as refused:
+            REQUEST.load(body)
+        assert refused.value.messages == errors  # errors are always marshmallow's own
+
+
+def test_compiled_load_runs_hooks_defaults_and_validators_as_marshmallow_does():
+    class Item(CompiledLoad, Schema):
+        n = fields.Integer(required=True, validate=validate.NoneOf([13]))
+        label = fields.String(load_default="none", data_key="name")
+        tags = fields.List(fields.String(), load_default=list)
+
+        @validates_schema
+        def positive(self, data, **kwargs):
+            if data["n"] < 0:
+                raise ValidationError("negative", "n")
+
+        @post_load
+        def pair(self, data, **kwargs):
+            return (data["n"], data["label"], tuple(data["tags"]))
+
+    class Outer(CompiledLoad, Schema):
+        items = fields.List(fields.Nested(Item), required=True)
+        extra = fields.Nested(Item, allow_none=True, load_default=None)
+
+    schema = Outer()
+    for data in ({"items": [{"n": 1}, {"n": 2, "name": "b", "tags": ["x"]}]},
+                 {"items": [], "extra": {"n": 5}},
+                 {"items": [], "extra": None}):
+        assert compile_load(schema)(data) == Schema.load(schema, data) == schema.load(data)
+    for data in ({"items": [{"n": 13}]}, {"items": [{"n": -1}]}, {"items": [{"n": 1, "other": 1}]},
+                 {"items": [None]}, {"items": "x"}, {}, {"items": [{"n": "x"}]}, []):
+        with pytest.raises(Exception):  # noqa: B017 - any refusal hands over
+            compile_load(schema)(data)
+        with pytest.raises(ValidationError) as refused:
+            schema.load(data)
+        with pytest.raises(ValidationError) as reference:
+            Schema.load(schema, data)
+        assert refused.value.messages == reference.value.messages
