@@ -55,18 +55,24 @@ def _converter(field: fields.Field) -> Callable[[Any, Any], Any]:
     return lambda value, obj: serialize(value, None, obj)
 
 
+def _steps(schema_fields: Mapping[str, fields.Field], compile_field: Callable) -> list[tuple[str, str, Callable]]:
+    """(wire key, attribute, compiled field) for each field."""
+    steps = []
+    for name, field in schema_fields.items():
+        attribute = field.attribute or name
+        if "." in attribute:
+            raise TypeError(f"compiled schemas do not support dotted attributes ({attribute})")
+        steps.append((field.data_key or name, attribute, compile_field(field)))
+    return steps
+
+
 def compile_dump(schema: Schema) -> Callable[[Any], dict]:
     """A function equal to `schema.dump` for one object (not many)."""
     if schema.many or schema.only or schema.exclude:
         raise TypeError("compile_dump compiles a whole schema for one object")
     if schema._hooks.get("pre_dump") or schema._hooks.get("post_dump"):
         raise TypeError(f"compile_dump does not support dump hooks ({type(schema).__name__})")
-    steps = []
-    for name, field in schema.dump_fields.items():
-        attribute = field.attribute or name
-        if "." in attribute:
-            raise TypeError(f"compile_dump does not support dotted attributes ({attribute})")
-        steps.append((field.data_key or name, attribute, _converter(field)))
+    steps = _steps(schema.dump_fields, _converter)
 
     def dump(obj: Any) -> dict:
         out = {}
@@ -142,12 +148,7 @@ def _compile_load(schema: Schema, unknown: str) -> Callable[[Any], Any]:
                   for name, _, options in hooks.get("validates_schema", ())]
     processors = [(getattr(schema, name), options.get("pass_original", False))
                   for name, _, options in hooks.get("post_load", ())]
-    steps = []
-    for name, field in schema.load_fields.items():
-        attribute = field.attribute or name
-        if "." in attribute:
-            raise TypeError(f"compile_load does not support dotted attributes ({attribute})")
-        steps.append((field.data_key or name, attribute, _field_loader(field)))
+    steps = _steps(schema.load_fields, _field_loader)
     known = frozenset(key for key, _, _ in steps)
     refuse_unknown = unknown != EXCLUDE
     dict_class = schema.dict_class
