@@ -12,13 +12,14 @@ from .fines import FinesResult, repeat_bug_fines
 from .money import exact, round_money, sum_money
 from .outage import OutageResult, outage_credit
 from .periods import Period, add_months, local_midnight, months_in
-from .policy import BusinessHours, Policy
+from .policy import BusinessHours, Policy, UptimePolicy
 from .records import BugOccurrence, Contract, Incident, SupportCase, Ticket, epoch
 from .support import SupportResult, bill_support
 from .tickets import TicketsResult, ticket_targets
 from .uptime import Exclusions, UptimeResult, split_downtime, uptime_credit
 
 FEE_MONTHS = {"month": 1, "quarter": 3, "year": 12}
+DEFAULT_CREDIT_CAP_PERCENT = UptimePolicy.__dataclass_fields__["credit_cap_percent"].default
 
 
 @dataclass(frozen=True)
@@ -147,11 +148,13 @@ def compute_statement(request: StatementRequest) -> Statement:
     calendar = calendar_for(policy.business_hours or BusinessHours(), contract.timezone)
 
     uptime = None
-    allowance = None
     if policy.uptime is not None:
         uptime = uptime_credit(policy.uptime, downtime, excluded, service_seconds, fee, period.last_day, currency)
-        cap = round_money(exact(policy.uptime.credit_cap_percent) / 100 * fee, currency)
-        allowance = exact(cap) - exact(uptime.credit_amount)
+    # §3: credit_cap_percent (default 100) caps uptime + outage credits together. A policy without an
+    # uptime section (1office) has no field to set it, so its outage credit is capped at the default.
+    cap_percent = policy.uptime.credit_cap_percent if policy.uptime is not None else DEFAULT_CREDIT_CAP_PERCENT
+    cap = round_money(exact(cap_percent) / 100 * fee, currency)
+    allowance = exact(cap) - (exact(uptime.credit_amount) if uptime is not None else 0)
 
     outage = None
     if policy.outage_credit is not None:

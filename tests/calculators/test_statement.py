@@ -11,6 +11,7 @@ from creditsvc.calculators.policy import ApplicationPolicy, OutagePolicy
 from tests.calculators.factories import (
     D,
     HCM,
+    SEPT_2026_SECONDS,
     bug,
     cph,
     dk_contract,
@@ -115,6 +116,23 @@ def test_when_uptime_plus_outage_credits_exceed_the_cap_the_total_is_the_cap():
 
 def test_one_more_second_of_downtime_never_lowers_the_capped_credit_total():
     assert capped(7, 38_881).credit_total >= capped(7, 38_880).credit_total
+
+
+def test_without_an_uptime_section_the_outage_credit_is_capped_at_the_default_100_percent_of_the_period_fee():
+    # 1office (no uptime section): a critical outage over the whole of September is 360 blocks =
+    # 180 days = 72,000,000 VND uncapped; the default cap of 100 % leaves the month's fee, 12,000,000 = 30 days.
+    contract = make_contract(policy_1office(), fee=D(12_000_000))
+    result = statement(contract, "2026-09", incidents=[outage("I", hcm(2026, 9, 1), SEPT_2026_SECONDS,
+                                                              severity="critical")])
+    assert result.uptime is None
+    assert result.outage_credit.blocks == 360
+    assert result.outage_credit.capped is True
+    assert result.outage_credit.credit_amount == Decimal("12000000")
+    assert result.outage_credit.credit_days == Decimal("30")
+    assert result.credit_total == Decimal("12000000")
+    below = statement(contract, "2026-09", incidents=[outage("I", hcm(2026, 9, 1), 5 * 3600 + 600,
+                                                             severity="critical")])
+    assert below.outage_credit.capped is False and below.outage_credit.credit_amount == Decimal("400000")
 
 
 def test_fines_are_not_limited_by_the_uptime_credit_cap():
