@@ -162,6 +162,28 @@ def test_issuing_a_credit_note_freezes_the_statement_under_the_next_number(clien
     assert client.get(f"/v1/credit-notes/{note['number']}").json == note
 
 
+def test_numbers_run_cn_year_000001_000002_in_each_year_of_issue(client):
+    from datetime import datetime, timezone
+
+    from creditsvc import db
+    from creditsvc.services import credit_notes
+
+    _store_september(client)
+    for month, day in (("10", "02"), ("11", "03")):
+        incident = {**INCIDENT, "id": f"m{month}", "started_at": f"2026-{month}-{day}T09:00:00+07:00",
+                    "ended_at": f"2026-{month}-{day}T12:00:00+07:00"}
+        assert client.post("/v1/contracts/acme-3cx/incidents", json=incident).status_code == 201
+    issued = []
+    with client.application.app_context():
+        for period, now in (("2026-09", datetime(2026, 10, 5, 3, 0, tzinfo=timezone.utc)),
+                            ("2026-10", datetime(2026, 12, 31, 16, 0, tzinfo=timezone.utc)),  # still 2026 in HCM
+                            ("2026-11", datetime(2026, 12, 31, 17, 0, tzinfo=timezone.utc))):  # 1 Jan 2027 in HCM
+            issued.append(credit_notes.issue(db.session(), "acme-3cx", period, now=now)[0].number)
+    assert issued == ["CN-2026-000001", "CN-2026-000002", "CN-2027-000001"]
+    assert [client.get(f"/v1/credit-notes/{n}").json["period"]["label"] for n in issued] == \
+           ["2026-09", "2026-10", "2026-11"]
+
+
 def test_a_record_in_an_issued_period_is_refused_and_the_note_never_changes(client):
     _store_september(client)
     note = client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-09"}).json
