@@ -4,7 +4,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import re
 import sys
 import tempfile
 
@@ -86,8 +85,15 @@ def close_period(args: argparse.Namespace) -> int:
     from .config import from_environment
     from .services.close import close_period as close
 
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", args.period):
-        print("creditsvc: the period is YYYY-MM, e.g. 2026-09", file=sys.stderr)
+    from zoneinfo import ZoneInfo
+
+    from .calculators.errors import DomainError
+    from .calculators.periods import month_period
+
+    try:
+        month_period(args.period, ZoneInfo("UTC"))  # the same checks as the API's periods
+    except DomainError as error:
+        print(f"creditsvc: {error.message}: the period is YYYY-MM, e.g. 2026-09", file=sys.stderr)
         return 2
     url = _database_url()
     db.upgrade(url)

@@ -62,9 +62,9 @@ def month_period(label: str, zone: ZoneInfo) -> Period:
     match = _MONTH.fullmatch(label)
     if not match:
         raise DomainError("a period is written YYYY-MM", field="period", code="invalid_period")
-    first = date(int(match.group(1)), int(match.group(2)), 1)
-    if not 1970 <= first.year < 2200:
+    if not 1970 <= int(match.group(1)) < 2200:  # before date(): year 0 is no date at all
         raise DomainError("periods lie between 1970 and 2199", field="period", code="invalid_period")
+    first = date(int(match.group(1)), int(match.group(2)), 1)
     return Period(label, local_midnight(first, zone), local_midnight(add_months(first, 1), zone))
 
 

@@ -31,9 +31,7 @@ class PeriodField(fields.Field):
         if isinstance(value, str):
             if not MONTH.regex.fullmatch(value):
                 raise ValidationError("A period is YYYY-MM or {start, end}.")
-            if not "1970" <= value[:4] < "2200":
-                raise ValidationError("Periods must lie between 1970 and 2200.")
-            return value
+            return MONTH(value)
         if isinstance(value, dict):
             span = PeriodRangeSchema().load(value)
             if span["end"] <= span["start"]:

@@ -136,7 +136,17 @@ class Pattern(validate.Regexp):
         return value
 
 
-MONTH = Pattern(r"^\d{4}-(0[1-9]|1[0-2])$", error="A period is written YYYY-MM.")
+class MonthLabel(Pattern):
+    """YYYY-MM in the years a timestamp may take."""
+
+    def __call__(self, value):
+        super().__call__(value)
+        if not "1970" <= value[:4] < "2200":
+            raise ValidationError("Periods must lie between 1970 and 2200.")
+        return value
+
+
+MONTH = MonthLabel(r"^\d{4}-(0[1-9]|1[0-2])$", error="A period is written YYYY-MM.")
 
 
 class TimeZone(fields.String):

@@ -143,9 +143,12 @@ def test_the_stored_statement_equals_the_calculation_of_the_same_data(client, bo
     assert stored == calculated
 
 
-def test_a_bad_statement_period_is_a_422(client):
+@pytest.mark.parametrize("period", ["2026-13", "0000-01", "1969-12", "2200-01"])
+def test_a_bad_or_far_statement_or_note_period_is_a_422_naming_the_period(client, period):
     put_contract(client)
-    response = client.get("/v1/contracts/acme-3cx/statements/2026-13")
+    response = client.get(f"/v1/contracts/acme-3cx/statements/{period}")
+    assert response.status_code == 422 and "period" in response.json["errors"]
+    response = client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": period})
     assert response.status_code == 422 and "period" in response.json["errors"]
 
 
