@@ -16,7 +16,7 @@ from ..calculators.errors import DomainError
 from ..db.models import Contract as ContractRow
 from ..db.models import Ticket
 from ..policies import load_policy
-from ..schemas.contract import ContractSchema
+from ..schemas.contract import CONTRACT_ID, ContractSchema
 from .errors import NotFound
 
 
@@ -51,7 +51,9 @@ def put_contract(session: Session, loaded: dict[str, Any]) -> tuple[ContractRow,
 def get_contract_row(session: Session, contract_id: str, *, lock: bool = False) -> ContractRow:
     """The contract's row; `lock` holds it (FOR UPDATE) until the transaction ends, so writing records
     and issuing a note for one contract never interleave (rules.md §11)."""
-    row = session.get(ContractRow, contract_id, with_for_update=lock)
+    # An id no contract can have (say with a NUL, which PostgreSQL refuses to compare) is not looked up.
+    row = session.get(ContractRow, contract_id, with_for_update=lock) if CONTRACT_ID.regex.fullmatch(contract_id) \
+        else None
     if row is None:
         raise NotFound(f"no contract {contract_id!r}", code="contract_not_found")
     return row

@@ -1,6 +1,7 @@
 """Credit notes: a frozen statement under the next number of the year's gap-free series (rules.md §11)."""
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from typing import Any
 
@@ -30,8 +31,11 @@ def note_json(note: CreditNote) -> dict[str, Any]:
             "policy_version": note.policy_version}
 
 
+NUMBER = re.compile(r"CN-\d{4}-\d{6}")
+
+
 def get_note(session: Session, number: str) -> CreditNote:
-    note = session.get(CreditNote, number)
+    note = session.get(CreditNote, number) if NUMBER.fullmatch(number) else None  # no query for a NUL, say
     if note is None:
         raise NotFound(f"no credit note {number!r}", code="credit_note_not_found")
     return note

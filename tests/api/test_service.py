@@ -143,7 +143,7 @@ def test_the_stored_statement_equals_the_calculation_of_the_same_data(client, bo
     assert stored == calculated
 
 
-@pytest.mark.parametrize("period", ["2026-13", "0000-01", "1969-12", "2200-01"])
+@pytest.mark.parametrize("period", ["2026-13", "0000-01", "0001-01", "1969-12", "2200-01", "9999-12"])
 def test_a_bad_or_far_statement_or_note_period_is_a_422_naming_the_period(client, period):
     put_contract(client)
     response = client.get(f"/v1/contracts/acme-3cx/statements/{period}")
@@ -248,6 +248,20 @@ def test_an_unknown_credit_note_is_a_404(client):
     assert client.get("/v1/credit-notes/CN-2026-999999").status_code == 404
 
 
+@pytest.mark.parametrize("path_id", ["%00", "x%00", "CN-2026-000001%00"])
+def test_an_id_with_a_nul_is_a_404_on_every_path_not_a_500(client, path_id):
+    # PostgreSQL refuses to compare text with a NUL in it; such an id is never looked up
+    for method, url in (("get", f"/v1/contracts/{path_id}"), ("get", f"/v1/credit-notes/{path_id}"),
+                        ("get", f"/v1/contracts/{path_id}/renewal-summary"),
+                        ("get", f"/v1/contracts/{path_id}/statements/2026-09"),
+                        ("post", f"/v1/contracts/{path_id}/incidents"),
+                        ("post", f"/v1/contracts/{path_id}/credit-notes")):
+        body = {"json": INCIDENT if url.endswith("incidents") else {"period": "2026-09"}} if method == "post" else {}
+        response = getattr(client, method)(url, **body)
+        assert response.status_code == 404, (url, response.status_code)
+        assert response.mimetype == "application/problem+json"
+
+
 def test_fifty_concurrent_issues_across_contracts_number_1_to_50_without_gaps(app, client_as, client):
     for k in range(50):
         cid = f"c{k:02d}"
@@ -337,15 +351,6 @@ def test_every_endpoint_answers_every_role_exactly_as_api_md_says(client, client
                 assert response.json["status"] == 403
     assert client_as(None).get("/healthz").status_code == 200
     assert client_as(None).get("/openapi.yaml").status_code == 200
-
-
-@pytest.mark.parametrize("period", ["9999-12", "0001-01", "1969-12"])
-def test_a_period_outside_1970_to_2199_is_a_422_for_statements_and_notes(client, period):
-    put_contract(client)
-    statement = client.get(f"/v1/contracts/acme-3cx/statements/{period}")
-    assert statement.status_code == 422 and "period" in statement.json["errors"]
-    note = client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": period})
-    assert note.status_code == 422 and "period" in note.json["errors"]
 
 
 @pytest.mark.parametrize("path_id", ["x" * 65, "..", "with space", "ü", "trailing-newline%0A"])
