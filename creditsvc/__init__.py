@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 def create_app(config: dict | None = None) -> Flask:
     """The app factory: settings from the environment, overridden by `config` (tests)."""
-    from flask import Flask, Response, request
+    from flask import Flask, Response
     from flask_smorest import Api
 
     from . import db, observability
@@ -36,11 +36,6 @@ def create_app(config: dict | None = None) -> Flask:
     for blueprint in (health.blp, calculations.blp, policy_templates.blp, contracts.blp, contracts.credit_note_blp):
         api.register_blueprint(blueprint)
     errors.init_app(app)  # after Api: our problem+json handlers replace smorest's
-
-    @app.before_request
-    def json_bodies_only():
-        if request.method in ("POST", "PUT", "PATCH") and not request.is_json:
-            return errors.problem(415, "Unsupported Media Type", "Send the body as application/json.")
 
     @app.get("/openapi.yaml")
     def openapi_yaml():

@@ -17,7 +17,8 @@ def init_app(app) -> None:
 
 
 def requires(*roles: str):
-    """Let admin and the named roles through; the check runs before the body is read."""
+    """Let admin and the named roles through; the check runs before the body is read, and a body that
+    is not JSON is refused (415) only after it."""
 
     def decorator(view):
         @wraps(view)
@@ -34,6 +35,9 @@ def requires(*roles: str):
                 return problem(403, "Forbidden", f"The {caller.role} role may not do this; it needs "
                                                  f"{' or '.join(('admin',) + roles)}.")
             g.caller = caller
+            # Only a caller who may write learns what the body must be (401, 403, then 415).
+            if request.method in ("POST", "PUT", "PATCH") and not request.is_json:
+                return problem(415, "Unsupported Media Type", "Send the body as application/json.")
             return view(*args, **kwargs)
 
         wrapper._apidoc = deepcopy(getattr(view, "_apidoc", {}))

@@ -209,6 +209,18 @@ def test_a_body_that_is_not_json_gets_415(client):
     assert response.json["status"] == 415
 
 
+@pytest.mark.parametrize("method, url", [("post", "/v1/calculations"), ("put", "/v1/contracts/acme-3cx"),
+                                         ("post", "/v1/contracts/acme-3cx/incidents"),
+                                         ("post", "/v1/contracts/acme-3cx/credit-notes")])
+def test_a_body_that_is_not_json_is_judged_after_the_key_401_then_403_then_415(client_as, method, url):
+    def send(role):
+        return getattr(client_as(role), method)(url, data="period=2026-09", content_type="text/plain").status_code
+
+    assert send(None) == 401
+    assert send("sales") == 403
+    assert send("admin") == 415
+
+
 def test_an_unknown_path_is_a_404_problem_not_html(client):
     response = client.get("/v1/nothing-here")
     assert response.status_code == 404
