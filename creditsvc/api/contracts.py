@@ -8,6 +8,7 @@ from .. import db
 from ..jsonio import loads
 from ..observability import NOTES_ISSUED
 from ..policies import flatten_errors
+from ..calculators.errors import DomainError
 from ..schemas.calculation import check_records, now
 from ..schemas.contract import CONTRACT_ID, ContractSchema
 from ..schemas.fields import MONTH, Timestamp
@@ -121,8 +122,9 @@ def _post_records(contract_id: str, kind: str, supersede: bool):
         raise ValidationError(_relabel({k.split(".", 1)[1]: v for k, v in errors.items()}, batch))
     try:
         results = records.ingest(db.session(), contract_id, kind, loaded, supersede=supersede)
-    except records.Conflict as conflict:
-        conflict.errors = _relabel(conflict.errors or {}, batch)
+    except DomainError as refused:  # a conflict, a locked period, a fine too large to store
+        if refused.errors:
+            refused.errors = _relabel(refused.errors, batch)
         raise
     counts = {status: sum(r["status"] == status for r in results) for status in ("created", "unchanged", "replaced")}
     return _created_or_ok({"items": results, **counts}, bool(counts["created"] or counts["replaced"]))

@@ -62,7 +62,7 @@ def handle_http_exception(error: HTTPException):
 
 
 def handle_domain_error(error: DomainError):
-    errors = getattr(error, "errors", None)
+    errors = error.errors
     if errors is None and error.field:
         errors = {error.field: [error.message]}
     return problem(error.status, HTTPStatus(error.status).phrase, error.message, code=error.code, errors=errors)

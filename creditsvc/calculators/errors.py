@@ -9,9 +9,11 @@ class DomainError(Exception):
     code = "invalid"
     status = 422
 
-    def __init__(self, message: str, *, field: str | None = None, code: str | None = None):
+    def __init__(self, message: str, *, field: str | None = None, code: str | None = None,
+                 errors: dict[str, list[str]] | None = None):
         super().__init__(message)
         self.message = message
         self.field = field
+        self.errors = errors  # several fields at once; else `field` is the one
         if code is not None:
             self.code = code

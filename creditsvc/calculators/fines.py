@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
 
-from .money import exact, round_money, sum_money
+from .money import AmountOverflow, exact, round_money, sum_money
 from .policy import FinesPolicy
 from .records import BugOccurrence, epoch
 
@@ -58,6 +58,16 @@ def repeat_bug_fines(
         group.sort(key=lambda o: (o.occurred_at, o.id))  # ties: by record id
         for number, occurrence in enumerate(group, start=1):
             if number >= policy.first_fined_occurrence and start <= epoch(occurrence.occurred_at) < end:
-                items.append(Fine(bug_id, number, occurrence.occurred_at, fine_amount(policy, number, currency)))
+                try:
+                    amount = fine_amount(policy, number, currency)
+                except AmountOverflow:
+                    raise AmountOverflow(f"The fine of occurrence {number} of bug {bug_id!r} is too large to store "
+                                         "(NUMERIC(38, 4)).", field="bug_occurrences") from None
+                items.append(Fine(bug_id, number, occurrence.occurred_at, amount))
     items.sort(key=lambda f: (epoch(f.occurred_at), f.bug_id, f.occurrence))
-    return FinesResult(tuple(items), sum_money((f.amount for f in items), currency))
+    try:
+        total = sum_money((f.amount for f in items), currency)
+    except AmountOverflow:
+        raise AmountOverflow("The repeat-bug fines add up to more than can be stored (NUMERIC(38, 4)).",
+                             field="bug_occurrences") from None
+    return FinesResult(tuple(items), total)

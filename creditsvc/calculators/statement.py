@@ -9,7 +9,7 @@ from fractions import Fraction
 from . import intervals
 from .calendar import calendar_for
 from .fines import FinesResult, repeat_bug_fines
-from .money import exact, round_money, sum_money
+from .money import AmountOverflow, exact, round_money, sum_money
 from .outage import OutageResult, outage_credit
 from .periods import Period, add_months, local_midnight, months_in
 from .policy import BusinessHours, Policy, UptimePolicy
@@ -132,6 +132,15 @@ def claim_deadline(policy: Policy, period: Period) -> date | None:
     return add_months(period.last_day + timedelta(days=1), policy.application.claim_window_months) - timedelta(days=1)
 
 
+def _credit_total(lines: list[Line], currency: str) -> Decimal:
+    try:
+        return sum_money((line.amount for line in lines), currency)
+    except AmountOverflow:
+        # Every other credit is bounded by the fee (< 10^15); only fines grow without bound (§5).
+        raise AmountOverflow("The credits add up to more than can be stored (NUMERIC(38, 4)).",
+                             field="bug_occurrences") from None
+
+
 def _in_period(moment: datetime, period: Period) -> bool:
     return period.start_ts <= epoch(moment) < period.end_ts
 
@@ -193,7 +202,7 @@ def compute_statement(request: StatementRequest) -> Statement:
         repeat_bug_fines=fines,
         support=support,
         tickets=tickets,
-        credit_total=sum_money((line.amount for line in lines), currency),
+        credit_total=_credit_total(lines, currency),
         application=application_for(policy, contract, period),
         claim_deadline=claim_deadline(policy, period),
         lines=tuple(lines),

@@ -11,7 +11,3 @@ class NotFound(DomainError):
 class Conflict(DomainError):
     status = 409
     code = "conflict"
-
-    def __init__(self, message: str, *, code: str = "conflict", errors: dict | None = None, field: str | None = None):
-        super().__init__(message, code=code, field=field)
-        self.errors = errors

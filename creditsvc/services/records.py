@@ -10,11 +10,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..calculators.fines import repeat_bug_fines
+from ..calculators.money import AmountOverflow
 from ..calculators.periods import add_months
 from ..canonical import digest, plain
 from ..db import models
 from ..schemas.records import RECORD_SCHEMAS
-from .contracts import get_contract_row
+from .contracts import contract_from_row, get_contract_row
 from .errors import Conflict
 
 MAX_BATCH = 1000
@@ -129,10 +131,38 @@ def _ingest_once(session: Session, contract_id: str, kind: str, items: list, sup
             for name, value in values.items():
                 setattr(row, name, value)
             row.content_hash, row.updated_at = by_id[item.id]["hash"], now
+    if kind == "bug_occurrences" and touched:
+        _refuse_fines_too_large_to_store(session, contract, [(index, item) for index, item, _ in touched])
     session.commit()
     for result in results:
         result.pop("hash", None)
     return results
+
+
+def _refuse_fines_too_large_to_store(session: Session, contract_row: models.Contract, items: list) -> None:
+    """rules.md §1: an input that would overflow is a 422. A bug occurrence whose fine (base x
+    multiplier^(k - 2)) could not be stored is refused now, with the batch, rather than stored to make
+    every later statement of the contract a 422."""
+    from .statements import bug_record
+
+    policy = contract_from_row(contract_row).policy.repeat_bug_fines
+    if policy is None:
+        return
+    session.flush()
+    bug_ids = {item.bug_id for _, item in items}
+    history = [bug_record(row) for row in session.execute(select(models.BugOccurrence).where(
+        models.BugOccurrence.contract_id == contract_row.id, models.BugOccurrence.bug_id.in_(bug_ids))).scalars()]
+    too_large = {}
+    for bug_id in bug_ids:
+        try:
+            repeat_bug_fines(policy, [o for o in history if o.bug_id == bug_id], -(2**63), 2**63,
+                             contract_row.document["currency"])
+        except AmountOverflow as error:
+            too_large[bug_id] = error.message
+    if too_large:
+        session.rollback()
+        raise AmountOverflow("A fine would be too large to store.", errors={
+            f"{index}.bug_id": [too_large[item.bug_id]] for index, item in items if item.bug_id in too_large})
 
 
 def _refuse_locked_periods(session: Session, contract_id: str, kind: str, items: list, zone) -> None:

@@ -24,7 +24,7 @@ def _incident(row: models.Incident) -> calc.Incident:
                          row.description)
 
 
-def _bug(row: models.BugOccurrence) -> calc.BugOccurrence:
+def bug_record(row: models.BugOccurrence) -> calc.BugOccurrence:
     return calc.BugOccurrence(row.id, row.bug_id, row.occurred_at, row.ticket_ref)
 
 
@@ -52,7 +52,7 @@ def _queries(period: Period, contract_ids: list[str] | None):
     bugs = scoped(models.BugOccurrence).where(models.BugOccurrence.occurred_at < end)  # history numbers the fines
     cases = scoped(models.SupportCase).where(models.SupportCase.started_at >= start, models.SupportCase.started_at < end)
     tickets = scoped(models.Ticket).where(models.Ticket.opened_at >= start, models.Ticket.opened_at < end)
-    return {"incidents": (incidents, _incident), "bug_occurrences": (bugs, _bug),
+    return {"incidents": (incidents, _incident), "bug_occurrences": (bugs, bug_record),
             "support_cases": (cases, _case), "tickets": (tickets, _ticket)}
 
 

@@ -242,6 +242,7 @@ def test_an_amount_past_numeric_38_4_is_refused_not_a_500(client):
     response = client.post("/v1/calculations", json=body)
     assert response.status_code == 422
     assert response.json["code"] == "amount_overflow"
+    assert "bug_occurrences" in response.json["errors"]  # names where the unbounded amount comes from
 
 
 json_values = st.recursive(

@@ -187,6 +187,33 @@ def test_numbers_run_cn_year_000001_000002_in_each_year_of_issue(client):
            ["2026-09", "2026-10", "2026-11"]
 
 
+def test_bug_occurrences_whose_fine_could_not_be_stored_are_refused_and_nothing_is_stored(client, app):
+    body = copy.deepcopy(SEPTEMBER_3CX)
+    body["contract"] = {**body["contract"], "id": "fines", "policy": {"template": "1office"}}
+    put_contract(client, body["contract"])
+    fine = [{"id": f"b{k}", "bug_id": "B", "occurred_at": f"2026-09-{1 + k // 24:02d}T{k % 24:02d}:00:00Z"}
+            for k in range(97)]  # occurrence 97: 500,000 x 2^95 > 10^34
+    before = count(app, models.BugOccurrence)
+    response = client.post("/v1/contracts/fines/bug-occurrences", json={"items": fine + [{**fine[0], "id": "ok",
+                                                                                           "bug_id": "C"}]})
+    assert response.status_code == 422 and response.json["code"] == "amount_overflow", response.json
+    assert set(response.json["errors"]) == {f"items.{k}.bug_id" for k in range(97)}  # not C's item
+    assert count(app, models.BugOccurrence) == before
+    # 60 occurrences fit (500,000 x 2^58 < 10^34): stored, and the statement computes
+    assert client.post("/v1/contracts/fines/bug-occurrences", json={"items": fine[:60]}).status_code == 201
+    assert client.get("/v1/contracts/fines/statements/2026-09").status_code == 200
+    # ... and one more at a time is refused once the fine would not fit
+    late = client.post("/v1/contracts/fines/bug-occurrences", json={"items": fine[60:]})
+    assert late.status_code == 422 and late.json["code"] == "amount_overflow"
+    one = client.post("/v1/contracts/fines/bug-occurrences",
+                      json={**fine[0], "id": "one", "occurred_at": "2026-09-30T00:00:00Z"})
+    assert one.status_code == 201  # the 61st occurrence fits
+    assert client.post("/v1/contracts/fines/bug-occurrences", json={"items": fine[61:95]}).status_code == 201
+    single = client.post("/v1/contracts/fines/bug-occurrences", json=fine[95])  # fines 2..96 add up past 10^34
+    assert single.status_code == 422 and set(single.json["errors"]) == {"bug_id"}
+    assert count(app, models.BugOccurrence) == before + 95
+
+
 def test_a_record_in_an_issued_period_is_refused_and_the_note_never_changes(client):
     _store_september(client)
     note = client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-09"}).json
