@@ -13,11 +13,13 @@ from sqlalchemy.orm import Session
 from ..calculators import records
 from ..canonical import canonical_json, digest, plain
 from ..calculators.errors import DomainError
+from ..calculators.money import AmountOverflow
 from ..db.models import Contract as ContractRow
 from ..db.models import Ticket
 from ..policies import load_policy
 from ..schemas.contract import CONTRACT_ID, ContractSchema
 from .errors import NotFound
+from .fine_limits import fines_too_large
 
 
 def put_contract(session: Session, loaded: dict[str, Any]) -> tuple[ContractRow, bool, bool]:
@@ -30,6 +32,7 @@ def put_contract(session: Session, loaded: dict[str, Any]) -> tuple[ContractRow,
         session.rollback()
         return row, False, False
     _check_stored_tickets(session, loaded)
+    _check_stored_fines(session, loaded)
     created = row is None
     if created:
         row = ContractRow(id=loaded["id"], created_at=now)
@@ -84,6 +87,15 @@ def contract_from_row(row: ContractRow) -> records.Contract:
         customer=records.Customer(name=customer.get("name", ""), address=customer.get("address"),
                                   tax_id=customer.get("tax_id"), email=customer.get("email")),
     )
+
+
+def _check_stored_fines(session: Session, loaded: dict[str, Any]) -> None:
+    """New terms may not make the fines of stored bug occurrences too large to store."""
+    too_large = fines_too_large(session, loaded["id"], loaded["policy"]["policy"], loaded["currency"])
+    if too_large:
+        session.rollback()
+        raise AmountOverflow(f"Under the new policy the fines of stored bug occurrences would be too large to "
+                             f"store: {', '.join(sorted(too_large))}.", field="policy")
 
 
 def _check_stored_tickets(session: Session, loaded: dict[str, Any]) -> None:

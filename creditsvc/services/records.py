@@ -10,7 +10,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..calculators.fines import repeat_bug_fines
 from ..calculators.money import AmountOverflow
 from ..calculators.periods import add_months
 from ..canonical import digest, plain
@@ -18,6 +17,7 @@ from ..db import models
 from ..schemas.records import RECORD_SCHEMAS
 from .contracts import contract_from_row, get_contract_row
 from .errors import Conflict
+from .fine_limits import fines_too_large
 
 MAX_BATCH = 1000
 _ATTEMPTS = 5
@@ -140,25 +140,10 @@ def _ingest_once(session: Session, contract_id: str, kind: str, items: list, sup
 
 
 def _refuse_fines_too_large_to_store(session: Session, contract_row: models.Contract, items: list) -> None:
-    """rules.md §1: an input that would overflow is a 422. A bug occurrence whose fine (base x
-    multiplier^(k - 2)) could not be stored is refused now, with the batch, rather than stored to make
-    every later statement of the contract a 422."""
-    from .statements import bug_record
-
-    policy = contract_from_row(contract_row).policy.repeat_bug_fines
-    if policy is None:
-        return
+    """The batch's bugs, their stored occurrences and the new ones: all fines must fit (services/fine_limits)."""
     session.flush()
-    bug_ids = {item.bug_id for _, item in items}
-    history = [bug_record(row) for row in session.execute(select(models.BugOccurrence).where(
-        models.BugOccurrence.contract_id == contract_row.id, models.BugOccurrence.bug_id.in_(bug_ids))).scalars()]
-    too_large = {}
-    for bug_id in bug_ids:
-        try:
-            repeat_bug_fines(policy, [o for o in history if o.bug_id == bug_id], -(2**63), 2**63,
-                             contract_row.document["currency"])
-        except AmountOverflow as error:
-            too_large[bug_id] = error.message
+    too_large = fines_too_large(session, contract_row.id, contract_from_row(contract_row).policy,
+                                contract_row.document["currency"], {item.bug_id for _, item in items})
     if too_large:
         session.rollback()
         raise AmountOverflow("A fine would be too large to store.", errors={

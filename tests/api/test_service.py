@@ -214,6 +214,20 @@ def test_bug_occurrences_whose_fine_could_not_be_stored_are_refused_and_nothing_
     assert count(app, models.BugOccurrence) == before + 95
 
 
+def test_new_terms_that_would_make_stored_fines_too_large_to_store_are_refused(client):
+    contract = {**CONTRACT_3CX, "id": "terms", "policy": {"template": "1office"}}
+    put_contract(client, contract)
+    occurrences = [{"id": f"b{k}", "bug_id": "B", "occurred_at": f"2026-09-0{k + 1}T00:00:00Z"} for k in range(9)]
+    assert client.post("/v1/contracts/terms/bug-occurrences", json={"items": occurrences}).status_code == 201
+    huge = {**contract, "policy": {"template": "1office", "overrides": {
+        "repeat_bug_fines": {"base_amount": "999999999999999", "multiplier": "1000"}}}}
+    response = client.put("/v1/contracts/terms", json=huge)
+    assert response.status_code == 422 and response.json["code"] == "amount_overflow"
+    assert "policy" in response.json["errors"]
+    assert client.get("/v1/contracts/terms").json["policy"] == {"template": "1office"}
+    assert client.get("/v1/contracts/terms/statements/2026-09").status_code == 200
+
+
 def test_a_record_in_an_issued_period_is_refused_and_the_note_never_changes(client):
     _store_september(client)
     note = client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-09"}).json
