@@ -40,8 +40,11 @@ def flatten_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:
     """Marshmallow's nested error dict as {"uptime.bands.2.credit_percent": [...]}."""
     if isinstance(messages, Mapping):
         out: dict[str, list[str]] = {}
+        # A Dict field's errors sit under "key" (the key is bad) or "value" (its value is): both name
+        # the entry itself, `priorities.P1`; no schema of ours has a field called key or value.
+        entry = bool(messages) and set(messages) <= {"key", "value"}
         for key, value in messages.items():
-            path = prefix if key == "_schema" else (f"{prefix}.{key}" if prefix else str(key))
+            path = prefix if key == "_schema" or entry else (f"{prefix}.{key}" if prefix else str(key))
             for field, texts in flatten_errors(value, path).items():
                 out.setdefault(field, []).extend(texts)
         return out

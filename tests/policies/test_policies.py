@@ -96,7 +96,12 @@ def test_deep_merge_does_not_change_the_template():
     ({"template": "hvn", "extra": 1}, "extra"),
     ({"template": "1office", "overrides": {"outage_credit": {"rounding": "sometimes"}}}, "overrides.outage_credit.rounding"),
     ({"template": "1office", "overrides": {"ticket_targets": {"priorities": {"critical": {"response": "soon"}}}}},
-     "overrides.ticket_targets.priorities.critical.value.response"),
+     "overrides.ticket_targets.priorities.critical.response"),  # the body's path: no marshmallow "value" level
+    ({"template": "1office", "overrides": {"ticket_targets": {"priorities": {"bad key!": {"response": "1h"}}}}},
+     "overrides.ticket_targets.priorities.bad key!"),
+    ({"name": "full", "ticket_targets": {"priorities": {"P1": {"response": "1h", "resolution": "4h",
+                                                              "clock": "sundial"}}}},
+     "ticket_targets.priorities.P1.clock"),
     ({"template": "oneoffice-dk", "overrides": {"business_hours": {"start": "17:00"}}}, "overrides.business_hours.end"),
     ({"template": "oneoffice-dk", "overrides": {"business_hours": {"holidays": "ATLANTIS"}}},
      "overrides.business_hours.holidays"),
@@ -110,6 +115,7 @@ def test_invalid_policies_are_refused_naming_the_field(spec, field):
     with pytest.raises(PolicyError) as caught:
         resolve(spec)
     assert field in caught.value.errors, caught.value.errors
+    assert not any(".value." in name or ".key" in name for name in caught.value.errors), caught.value.errors
 
 
 def _numeric_paths(node, prefix=()):
