@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..calculators.errors import DomainError
+from ..canonical import canonical_json
 from ..db.models import CreditNote, NumberSeries
 from ..schemas.statement import dump_statement
 from .errors import Conflict, NotFound
@@ -77,6 +78,15 @@ def issue(session: Session, contract_id: str, period: str, *, supersede: bool = 
     raise AssertionError("unreachable")
 
 
+def _same_note(note: CreditNote, statement: dict, inputs: dict) -> bool:
+    """Would the note be issued again as it is: the same figures from the same terms, records and seller?"""
+    def unstamped(values: dict) -> str:
+        return canonical_json({k: v for k, v in values.items() if k != "as_of"})
+
+    return canonical_json(note.statement) == canonical_json(statement) and \
+        unstamped(note.inputs) == unstamped(inputs)
+
+
 def _issue_once(session: Session, contract_id: str, period: str, supersede: bool,
                 now: datetime, seller: dict) -> tuple[CreditNote, bool]:
     get_contract_row(session, contract_id, lock=True)  # records wait while the note is issued
@@ -85,6 +95,11 @@ def _issue_once(session: Session, contract_id: str, period: str, supersede: bool
         session.rollback()
         return existing, False
     statement, inputs = statement_for(session, contract_id, period, now)
+    inputs = {**inputs, "seller": seller}
+    if existing is not None and _same_note(existing, dump_statement(statement), inputs):
+        # A correction with nothing to correct (a retried request, say) is the live note, not a new number.
+        session.rollback()
+        return existing, False
     if statement.period.end > now:
         raise Conflict(f"{period} has not ended; its statement can still change.", code="period_not_ended",
                        field="period")
@@ -110,7 +125,7 @@ def _issue_once(session: Session, contract_id: str, period: str, supersede: bool
                       supersedes=existing.number if existing else None, superseded_by=None,
                       currency=statement.currency, credit_total=statement.credit_total,
                       policy_version=inputs["policy_version"], statement=dump_statement(statement),
-                      inputs={**inputs, "seller": seller})
+                      inputs=inputs)
     session.add(note)
     session.commit()
     return note, True

@@ -262,6 +262,21 @@ def test_a_correction_supersedes_and_voids_the_old_note_which_stays_readable(cli
            new.json["number"]
 
 
+def test_a_correction_with_nothing_to_correct_returns_the_live_note_and_uses_no_number(client):
+    _store_september(client)
+    first = client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-09"}).json
+    same = client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-09", "supersede": True})
+    assert same.status_code == 200 and same.json == first
+    late = {**INCIDENT, "id": "late", "started_at": "2026-09-20T09:00:00+07:00", "ended_at": "2026-09-21T09:00:00+07:00"}
+    assert client.post("/v1/contracts/acme-3cx/incidents?supersede=true", json=late).status_code == 201
+    correction = client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-09", "supersede": True})
+    assert correction.status_code == 201 and correction.json["supersedes"] == first["number"]
+    retried = client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-09", "supersede": True})
+    assert retried.status_code == 200 and retried.json == correction.json  # a retry after a timeout
+    assert correction.json["number"].endswith("-000002")  # 000001, then 000002: none used up
+    assert client.get(f"/v1/credit-notes/{first['number']}").json["superseded_by"] == correction.json["number"]
+
+
 def test_a_note_requested_after_the_claim_window_is_refused(client):
     body = copy.deepcopy(SEPTEMBER_3CX)
     body["contract"] = {**body["contract"], "id": "hvn-1", "policy": {"template": "hvn"}}
