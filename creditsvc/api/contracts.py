@@ -71,7 +71,7 @@ def _created_or_ok(body, created: bool):
 
 @blp.route("/contracts/<string:contract_id>", methods=["PUT"])
 @requires("billing")
-@problems(400, 413, 415, 422)
+@problems(400, 409, 413, 415, 422)
 @blp.arguments(ContractPutSchema)
 @blp.response(200, ContractSchema, description="Replaced or unchanged")
 @blp.alt_response(201, schema=ContractSchema, description="Created", success=True)

@@ -15,10 +15,10 @@ from ..canonical import canonical_json, digest, plain
 from ..calculators.errors import DomainError
 from ..calculators.money import AmountOverflow
 from ..db.models import Contract as ContractRow
-from ..db.models import Ticket
+from ..db.models import CreditNote, Ticket
 from ..policies import load_policy
 from ..schemas.contract import CONTRACT_ID, ContractSchema
-from .errors import NotFound
+from .errors import Conflict, NotFound
 from .fine_limits import fines_too_large
 
 
@@ -33,6 +33,8 @@ def put_contract(session: Session, loaded: dict[str, Any]) -> tuple[ContractRow,
         return row, False, False
     _check_stored_tickets(session, loaded)
     _check_stored_fines(session, loaded)
+    if row is not None and row.currency != loaded["currency"]:
+        _check_no_live_notes(session, row)
     created = row is None
     if created:
         row = ContractRow(id=loaded["id"], created_at=now)
@@ -87,6 +89,16 @@ def contract_from_row(row: ContractRow) -> records.Contract:
         customer=records.Customer(name=customer.get("name", ""), address=customer.get("address"),
                                   tax_id=customer.get("tax_id"), email=customer.get("email")),
     )
+
+
+def _check_no_live_notes(session: Session, row: ContractRow) -> None:
+    """Issued notes are in the contract's currency; another currency would mix them in one renewal summary."""
+    live = session.execute(select(CreditNote.number).where(CreditNote.contract_id == row.id,
+                                                           CreditNote.status == "issued")).scalars().first()
+    if live is not None:
+        session.rollback()
+        raise Conflict(f"The contract has issued credit notes in {row.currency} ({live}); a contract in another "
+                       "currency needs an id of its own.", code="currency_locked", field="currency")
 
 
 def _check_stored_fines(session: Session, loaded: dict[str, Any]) -> None:

@@ -42,7 +42,7 @@ def renewal_summary(session: Session, contract_id: str, now: datetime) -> dict[s
     notes = session.execute(select(CreditNote).where(CreditNote.contract_id == contract_id,
                                                      CreditNote.status == "issued")
                             .order_by(CreditNote.period)).scalars().all()
-    currency = row.document["currency"]
+    currency = row.document["currency"]  # every live note's too: a contract with live notes keeps its currency
     items, deductions, others, total_days, rights = [], [], [], Decimal(0), []
     for note in notes:
         deduction, days, elsewhere = _delivery_split(note.statement)
@@ -50,9 +50,9 @@ def renewal_summary(session: Session, contract_id: str, now: datetime) -> dict[s
         others.append(elsewhere)
         total_days += days
         items.append({"number": note.number, "period": note.period, "credit_total": note.statement["credit_total"],
-                      "renewal_deduction": format(sum_money([deduction], currency), "f"),
+                      "renewal_deduction": format(sum_money([deduction], note.currency), "f"),
                       "license_extension_days": decimal_str(days),
-                      "credited_otherwise": format(sum_money([elsewhere], currency), "f"),
+                      "credited_otherwise": format(sum_money([elsewhere], note.currency), "f"),
                       "application_mode": (note.statement.get("application") or {}).get("mode")})
         uptime = note.statement.get("uptime") or {}
         deadline = uptime.get("termination_notice_deadline")

@@ -277,6 +277,20 @@ def test_a_correction_with_nothing_to_correct_returns_the_live_note_and_uses_no_
     assert client.get(f"/v1/credit-notes/{first['number']}").json["superseded_by"] == correction.json["number"]
 
 
+def test_a_contract_with_live_notes_keeps_its_currency_so_the_renewal_summary_never_mixes_them(client):
+    _store_september(client)
+    note = client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-09"}).json
+    usd = {**CONTRACT_3CX, "currency": "USD", "policy": {"template": "3cx-vn", "overrides": {"currency": "USD"}}}
+    response = client.put("/v1/contracts/acme-3cx", json=usd)
+    assert response.status_code == 409 and response.json["code"] == "currency_locked"
+    assert "currency" in response.json["errors"]
+    summary = client.get("/v1/contracts/acme-3cx/renewal-summary").json
+    assert summary["currency"] == "VND" and summary["credit_notes"][0]["number"] == note["number"]
+    # other changes to the terms are still taken
+    renamed = {**CONTRACT_3CX, "customer": {**CONTRACT_3CX["customer"], "name": "Công ty Mới"}}
+    assert client.put("/v1/contracts/acme-3cx", json=renamed).status_code == 200
+
+
 def test_a_note_requested_after_the_claim_window_is_refused(client):
     body = copy.deepcopy(SEPTEMBER_3CX)
     body["contract"] = {**body["contract"], "id": "hvn-1", "policy": {"template": "hvn"}}
