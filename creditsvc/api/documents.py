@@ -22,9 +22,20 @@ def wants_pdf() -> bool:
         return True
     if request.args.get("format") == "json":
         return False
-    best = request.accept_mimetypes.best_match(["application/json", render.PDF_MIMETYPE])
-    return best == render.PDF_MIMETYPE and request.accept_mimetypes[render.PDF_MIMETYPE] > \
-        request.accept_mimetypes["application/json"]
+    # A client that names application/pdf gets it, unless it names JSON as high or ranks it higher through a
+    # wildcard: `application/pdf, */*` is a PDF, `*/*` or `application/pdf;q=0.5, */*` is JSON.
+    accept = request.accept_mimetypes
+    pdf = _named_quality(accept, render.PDF_MIMETYPE)
+    if not pdf:
+        return False
+    named_json = _named_quality(accept, "application/json")
+    return pdf > named_json if named_json is not None else pdf >= accept["application/json"]
+
+
+def _named_quality(accept, mimetype: str) -> float | None:
+    """The quality the client gave this very type (not through a wildcard), or None."""
+    qualities = [quality for value, quality in accept if value.lower() == mimetype]
+    return max(qualities) if qualities else None
 
 
 def pdf_response(statement: dict, contract: dict, *, note: dict | None = None, seller: dict | None = None) -> Response:

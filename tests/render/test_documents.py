@@ -277,3 +277,24 @@ def test_a_credit_note_prints_its_issue_date_in_the_contract_zone_and_amounts_pa
     total = client.get(f"/v1/credit-notes/{number}").json["credit_total"]
     assert len(total) > 28 and money(total, "VND", "vi") in text
     assert "1 tháng 1, 2027" in text
+
+
+@pytest.mark.parametrize("accept, pdf", [
+    ("application/pdf", True),
+    ("application/pdf, */*", True),  # the client named PDF; JSON only through a wildcard
+    ("application/pdf, application/*", True),
+    ("application/pdf, */*;q=0.8", True),
+    ("*/*", False),
+    ("", False),
+    ("application/json", False),
+    ("application/json, application/pdf", False),  # both named alike: the API's default
+    ("application/pdf, application/json;q=0.9", True),
+    ("application/pdf;q=0.5, */*", False),  # the client ranks anything above PDF
+    ("application/pdf;q=0", False),
+    ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", False),  # a browser
+])
+def test_accept_chooses_the_pdf_when_the_client_names_it_above_json(app, accept, pdf):
+    from creditsvc.api.documents import wants_pdf
+
+    with app.test_request_context("/v1/credit-notes/CN-2026-000001", headers={"Accept": accept} if accept else {}):
+        assert wants_pdf() is pdf
