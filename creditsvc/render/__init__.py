@@ -106,7 +106,9 @@ def pick_locale(contract_locale: str, requested: str | None = None, accept_langu
     if requested in LOCALES:
         return requested
     if accept_language is not None:
-        best = accept_language.best_match(LOCALES)
+        # Only a language the client names: `*` (any) leaves the choice to the contract.
+        named = type(accept_language)([(value, quality) for value, quality in accept_language if value != "*"])
+        best = named.best_match(LOCALES)
         if best:
             return best
     return contract_locale if contract_locale in LOCALES else "en"

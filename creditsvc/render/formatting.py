@@ -11,7 +11,8 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime, format_time
-from babel.numbers import format_currency, format_decimal
+from babel import Locale
+from babel.numbers import format_currency, format_decimal, format_percent
 
 from ..calculators.money import round_money
 
@@ -21,6 +22,9 @@ class Formatter:
         self.locale = locale
         self.currency = currency
         self.zone = ZoneInfo(timezone)
+        self._percent_pattern = Locale.parse(locale).percent_formats[None].pattern
+        if "#,##0" not in self._percent_pattern:
+            raise ValueError(f"unexpected percent pattern for {locale}: {self._percent_pattern!r}")
 
     def money(self, amount: str | Decimal | None) -> str:
         if amount is None:
@@ -41,11 +45,14 @@ class Formatter:
         return format_currency(Decimal(value), self.currency, locale=self.locale, decimal_quantization=False)
 
     def percent(self, value: str | Decimal | None) -> str:
-        """Every digit the statement has: a PDF must not round what the JSON shows exactly."""
+        """In the locale's own percent pattern (99.6527% in en and vi, 99,6527 % in da), with every
+        digit the statement has, trailing zeros included: a PDF must not round what the JSON shows."""
         if value is None:
             return ""
-        return format_decimal(Decimal(value), format="#,##0.###", locale=self.locale,
-                              decimal_quantization=False) + "\u00a0%"
+        number = Decimal(value)
+        places = max(0, -number.as_tuple().exponent)
+        pattern = self._percent_pattern.replace("#,##0", "#,##0" + ("." + "0" * places if places else ""), 1)
+        return format_percent(number.scaleb(-2), format=pattern, locale=self.locale)
 
     def date(self, value: str | date | None) -> str:
         if not value:

@@ -106,7 +106,7 @@ def test_an_english_calculation_pdf_and_the_lang_parameter_override_the_contract
     assert response.headers["Content-Language"] == "en"
     text = text_of(response.data)
     assert "Statement" in text and "Uptime credit" in text
-    assert money("400000", "VND", "en") in text and "99.6527" in text
+    assert money("400000", "VND", "en") in text and "99.6527%" in text
 
 
 def test_accept_language_overrides_the_contract_locale_and_lang_overrides_both(client, vietnamese_note):
@@ -116,6 +116,17 @@ def test_accept_language_overrides_the_contract_locale_and_lang_overrides_both(c
     english = client.get(url + "&lang=en", headers={"Accept-Language": "da"})
     assert english.headers["Content-Language"] == "en" and "Credit note" in text_of(english.data)
     assert client.get(url).headers["Content-Language"] == "vi"
+    # `*` names no language: the contract's stays
+    assert client.get(url, headers={"Accept-Language": "*"}).headers["Content-Language"] == "vi"
+    assert client.get(url, headers={"Accept-Language": "*, da;q=0.5"}).headers["Content-Language"] == "da"
+
+
+@pytest.mark.parametrize("locale, expected", [("en", ["99.6527%", "100.0000%", "2.5%"]),
+                                              ("vi", ["99,6527%", "100,0000%", "2,5%"]),
+                                              ("da", ["99,6527\u00a0%", "100,0000\u00a0%", "2,5\u00a0%"])])
+def test_percentages_follow_the_locales_pattern_with_every_digit_of_the_json(locale, expected):
+    fmt = Formatter(locale, "VND", "Asia/Ho_Chi_Minh")
+    assert [fmt.percent(v) for v in ("99.6527", "100.0000", "2.5")] == expected
 
 
 def test_a_pdf_carries_its_statement_json_as_a_pdf_a_3b_attachment(client, vietnamese_note):
@@ -247,7 +258,7 @@ def test_the_pdf_prints_percentages_and_rates_with_every_digit_the_json_has(clie
     response = client.post("/v1/calculations?format=pdf&lang=en", json=body)
     statement = client.post("/v1/calculations", json=body).json
     text = text_of(response.data)
-    assert "25.123456\u00a0%" in text
+    assert "25.123456%" in text  # en writes 25%, as Babel's en pattern does
     fmt = Formatter("en", "DKK", "Europe/Copenhagen")
     for line in statement["support"]["lines"]:
         assert fmt.rate(line["rate"]) in text, line["rate"]  # e.g. 533.333336 DKK/h, 3.525 DKK/km
