@@ -19,10 +19,12 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 from jinja2 import Environment, FunctionLoader, select_autoescape
+from markupsafe import Markup
 from weasyprint import CSS, HTML, Attachment
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
 
+from ..schemas.statement import credit_application
 from .formatting import Formatter
 
 LOCALES = ("vi", "da", "en")
@@ -82,7 +84,14 @@ def environment(locale: str) -> Environment:
     env = Environment(loader=FunctionLoader(load), autoescape=select_autoescape(default=True, default_for_string=True),
                       extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True)
     env.install_gettext_translations(translations(locale), newstyle=True)
+    env.filters["css_string"] = css_string
     return env
+
+
+def css_string(text: str) -> Markup:
+    """Text for inside a double-quoted CSS string in a <style> element: everything but letters, digits
+    and spaces as a CSS escape, so no quote, backslash or `</style>` can end it."""
+    return Markup("".join(c if c.isalnum() or c == " " else f"\\{ord(c):x} " for c in str(text)))
 
 
 _fonts_lock = threading.Lock()
@@ -128,6 +137,7 @@ def render_pdf(statement: dict[str, Any], contract: dict[str, Any], locale: str,
     with localcontext(Context(prec=100)):  # Babel formats in the current context: 28 digits would round
         html = template.render(s=statement, contract=contract, customer=contract.get("customer") or {},
                                seller=seller or {}, note=note, fmt=fmt, locale=locale,
+                               applied=credit_application(statement),
                                document_number=(note or {}).get("number") or
                                f"{statement['contract_id']} {statement['period']['label']}")
     attached = json.dumps({**statement, **(note or {})}, ensure_ascii=False, indent=2)

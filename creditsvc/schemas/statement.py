@@ -1,7 +1,9 @@
 """The statement of api.md, dumped from the calculators' Statement: amounts and percentages as strings."""
 from __future__ import annotations
 
+from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 
 from marshmallow import Schema, fields
 
@@ -151,6 +153,27 @@ class StatementSchema(Schema):
     application = fields.Nested(ApplicationSchema, allow_none=True)
     claim_deadline = fields.Date(allow_none=True)
     lines = fields.List(fields.Nested(LineSchema))
+
+
+def credit_application(statement: dict[str, Any]) -> dict[str, Decimal]:
+    """How a statement's (JSON) credit total is applied: renewal deduction, licence-extension days and
+    what the policy's mode credits otherwise. The renewal summary and the documents both read this.
+
+    seed 000: outage credits become licence days or a deduction at renewal, as delivered; other
+    credits (fines, uptime, breach credits) are money, deducted at renewal when the policy applies
+    credits at renewal, and otherwise already applied by the policy's mode (next quarter, account).
+    """
+    deduction, days, elsewhere = Decimal(0), Decimal(0), Decimal(0)
+    mode = (statement.get("application") or {}).get("mode")
+    for line in statement["lines"]:
+        amount = Decimal(line["amount"])
+        if line["kind"] == "outage_credit" and statement["outage_credit"]["delivery"] == "license_extension":
+            days += Decimal(statement["outage_credit"]["credit_days"])
+        elif line["kind"] == "outage_credit" or mode in ("renewal_deduction", "license_extension"):
+            deduction += amount
+        else:
+            elsewhere += amount
+    return {"renewal_deduction": deduction, "license_extension_days": days, "credited_otherwise": elsewhere}
 
 
 dump_statement = compile_dump(StatementSchema())

@@ -12,27 +12,8 @@ from sqlalchemy.orm import Session
 
 from ..calculators.money import decimal_str, sum_money
 from ..db.models import CreditNote
+from ..schemas.statement import credit_application
 from .contracts import get_contract_row
-
-
-def _delivery_split(statement: dict[str, Any]) -> tuple[Decimal, Decimal, Decimal]:
-    """(renewal deduction, licence-extension days, credited otherwise) of a note.
-
-    seed 000: outage credits become licence days or a deduction at renewal, as delivered; other
-    credits (fines, uptime, breach credits) are money, deducted at renewal when the policy applies
-    credits at renewal, and otherwise already applied by the policy's mode (next quarter, account).
-    """
-    deduction, days, elsewhere = Decimal(0), Decimal(0), Decimal(0)
-    mode = (statement.get("application") or {}).get("mode")
-    for line in statement["lines"]:
-        amount = Decimal(line["amount"])
-        if line["kind"] == "outage_credit" and statement["outage_credit"]["delivery"] == "license_extension":
-            days += Decimal(statement["outage_credit"]["credit_days"])
-        elif line["kind"] == "outage_credit" or mode in ("renewal_deduction", "license_extension"):
-            deduction += amount
-        else:
-            elsewhere += amount
-    return deduction, days, elsewhere
 
 
 def renewal_summary(session: Session, contract_id: str, now: datetime) -> dict[str, Any]:
@@ -45,7 +26,9 @@ def renewal_summary(session: Session, contract_id: str, now: datetime) -> dict[s
     currency = row.document["currency"]  # every live note's too: a contract with live notes keeps its currency
     items, deductions, others, total_days, rights = [], [], [], Decimal(0), []
     for note in notes:
-        deduction, days, elsewhere = _delivery_split(note.statement)
+        applied = credit_application(note.statement)
+        deduction, days, elsewhere = (applied[key] for key in ("renewal_deduction", "license_extension_days",
+                                                               "credited_otherwise"))
         deductions.append(deduction)
         others.append(elsewhere)
         total_days += days
