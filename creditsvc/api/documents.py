@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Response, current_app, request
 from marshmallow import Schema, fields, validate
 
-from .. import render
+from .. import db, render
 from ..observability import PDF_RENDER
 
 PDF_DOC = {"responses": {"200": {"content": {render.PDF_MIMETYPE: {"schema": {"type": "string", "format": "binary"}}}}}}
@@ -39,6 +39,7 @@ def _named_quality(accept, mimetype: str) -> float | None:
 
 
 def pdf_response(statement: dict, contract: dict, *, note: dict | None = None, seller: dict | None = None) -> Response:
+    db.end_transaction()  # nothing below reads the database; rendering takes a while
     locale = render.pick_locale(contract.get("locale", "en"), request.args.get("lang"),
                                 request.accept_languages if request.headers.get("Accept-Language") else None)
     with PDF_RENDER.time():

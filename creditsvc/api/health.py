@@ -28,10 +28,10 @@ def healthz():
 @blp.response(200, HealthSchema)
 @problems(503)
 def readyz():
-    """Readiness: the database answers."""
+    """Readiness: the database answers a read of the schema version, within seconds."""
     try:
-        with current_app.extensions["db_engine"].connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except SQLAlchemyError:
+        with current_app.extensions["db_probe"].connect() as connection:
+            connection.execute(text("SELECT version_num FROM alembic_version")).all()
+    except (SQLAlchemyError, OSError):
         return problem(503, "Service Unavailable", "The database does not answer.")
     return {"status": "ready"}

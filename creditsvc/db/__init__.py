@@ -9,6 +9,7 @@ from flask import Flask, current_app, g
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 
 def make_engine(url: str) -> Engine:
@@ -32,7 +33,24 @@ def make_engine(url: str) -> Engine:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # A database that stops answering fails a new connection after 10 s rather than hanging a worker.
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args={"connect_timeout": 10})
+
+
+PROBE_SECONDS = 2
+
+
+def make_probe_engine(url: str) -> Engine:
+    """For /readyz: a fresh connection each time (no pool), that gives up within seconds.
+
+    A pooled connection proves nothing about the database now (an SQLite file made unreadable, a
+    PostgreSQL that stopped answering), and a probe must never wait behind the service's own work:
+    it takes no write lock on SQLite, and on PostgreSQL it bounds both connecting and the query.
+    """
+    if url.startswith("sqlite"):
+        return create_engine(url, poolclass=NullPool, connect_args={"timeout": PROBE_SECONDS})
+    return create_engine(url, poolclass=NullPool, connect_args={
+        "connect_timeout": PROBE_SECONDS, "options": f"-c statement_timeout={PROBE_SECONDS * 1000}"})
 
 
 def alembic_config(url: str) -> Config:
@@ -50,6 +68,7 @@ def upgrade(url: str) -> None:
 def init_app(app: Flask) -> None:
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["db_engine"] = engine
+    app.extensions["db_probe"] = make_probe_engine(app.config["DATABASE_URL"])
     app.extensions["db_sessions"] = sessionmaker(engine, expire_on_commit=False)
 
     @app.teardown_appcontext
@@ -57,6 +76,14 @@ def init_app(app: Flask) -> None:
         db_session = g.pop("db_session", None)
         if db_session is not None:
             db_session.close()
+
+
+def end_transaction() -> None:
+    """End the request's transaction, if it has one, before slow work that needs no database (a PDF):
+    on SQLite every transaction holds the write lock until it ends."""
+    db_session = g.get("db_session")
+    if db_session is not None:
+        db_session.rollback()
 
 
 def session() -> Session:

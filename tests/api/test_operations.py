@@ -102,6 +102,53 @@ def test_readyz_is_503_when_the_database_is_gone(tmp_path):
     assert response.status_code == 503 and response.mimetype == "application/problem+json"
 
 
+def _readyz_in_a_thread(app):
+    """/readyz, asked from a thread that must come back (the probe gives up on its own)."""
+    import threading
+
+    answers = []
+    asking = threading.Thread(target=lambda: answers.append(app.test_client().get("/readyz")), daemon=True)
+    asking.start()
+    asking.join(timeout=60)
+    assert answers, "/readyz did not answer"
+    return answers[0]
+
+
+def test_readyz_is_503_not_a_hang_when_postgresql_accepts_but_never_answers():
+    import socket
+
+    from creditsvc import create_app
+
+    with socket.socket() as silent:  # the kernel completes the handshake; nobody ever speaks
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        app = create_app({"DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:{port}/test"})
+        response = _readyz_in_a_thread(app)
+    assert response.status_code == 503 and response.mimetype == "application/problem+json"
+
+
+def test_readyz_on_sqlite_sees_a_vanished_file_and_never_waits_for_the_write_lock(tmp_path):
+    import sqlite3
+
+    from creditsvc import create_app
+
+    path = tmp_path / "ready.sqlite3"
+    db.upgrade(f"sqlite:///{path}")
+    app = create_app({"DATABASE_URL": f"sqlite:///{path}"})
+    client = app.test_client()
+    assert client.get("/readyz").status_code == 200
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # another process in the middle of a write
+    try:
+        assert _readyz_in_a_thread(app).status_code == 200
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    path.rename(tmp_path / "moved.sqlite3")  # pooled connections still hold the old file open
+    assert _readyz_in_a_thread(app).status_code == 503
+
+
 def test_every_request_logs_one_json_line_with_its_id_and_key_name_never_the_key(client, keys, caplog):
     caplog.set_level(logging.INFO, logger="creditsvc.access")
     response = client.get("/v1/policy-templates", headers={"X-Request-ID": "req-123"})
@@ -149,3 +196,13 @@ def test_close_period_skips_a_contract_it_cannot_compute_and_issues_the_others(a
     assert process.returncode == 1, err  # something was skipped: the operator must look
     assert "skipped overflow: amount_overflow" in out and "issued now: 2" in out
     assert sorted(contract for contract, _ in notes(app)) == ["close-000", "close-001"]
+
+
+def test_looking_up_a_key_ends_its_transaction_so_sqlite_is_not_locked_for_the_request(app, keys):
+    from creditsvc.services.auth import authenticate
+
+    with app.app_context():
+        session = db.session()
+        caller = authenticate(session, keys["billing"])  # no cache: the database is asked
+        assert caller is not None and caller.role == "billing"
+        assert not session.in_transaction()
