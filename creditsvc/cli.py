@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import os
+import shutil
 import sys
 import tempfile
 
@@ -17,9 +17,12 @@ def _database_url() -> str:
 def serve(args: argparse.Namespace) -> int:
     # Workers count metrics in files here, so /metrics adds up every worker. It must be set before
     # prometheus_client is first imported.
+    metrics_dir = None
     if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="creditsvc-metrics-")
-    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+        metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="creditsvc-metrics-")
+    from .observability import configure_logging
+
+    configure_logging(sys.stderr)
     from . import create_app, db
 
     db.upgrade(_database_url())  # create or migrate the schema before taking requests
@@ -47,7 +50,11 @@ def serve(args: argparse.Namespace) -> int:
         def load(self):
             return app
 
-    Server().run()
+    try:
+        Server().run()
+    finally:
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)  # this server's counts end with it
     return 0
 
 

@@ -12,7 +12,7 @@ import re
 import time
 import uuid
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, g, has_request_context, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 
 access_log = logging.getLogger("creditsvc.access")
@@ -24,6 +24,41 @@ LATENCY = Histogram("creditsvc_http_request_duration_seconds", "HTTP request lat
 NOTES_ISSUED = Counter("creditsvc_credit_notes_issued_total", "Credit notes issued")
 PDF_RENDER = Histogram("creditsvc_pdf_render_seconds", "PDF render time",
                        buckets=(0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
+
+
+class JsonLines(logging.Formatter):
+    """Every log record as one JSON line: the access log's lines as they are, anything else (a
+    warning, an unhandled error with its traceback) as {"event": "log", ...} with the request's id."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        if record.name == access_log.name:
+            return record.getMessage()
+        entry = {"event": "log", "level": record.levelname.lower(), "logger": record.name,
+                 "message": record.getMessage()}
+        if has_request_context():
+            entry["request_id"] = g.get("request_id")
+            entry["path"] = request.path
+        if record.exc_info:
+            entry["error"] = repr(record.exc_info[1])
+            entry["traceback"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def configure_logging(stream) -> None:
+    """What `creditsvc serve` writes: one JSON line per request (INFO) and warnings or errors of any
+    library as JSON lines too; INFO chatter of libraries (WeasyPrint's render steps, Alembic) is left out."""
+    formatter = JsonLines()
+    everything = logging.StreamHandler(stream)
+    everything.setFormatter(formatter)
+    everything.setLevel(logging.WARNING)
+    root = logging.getLogger()
+    root.handlers[:] = [everything]
+    root.setLevel(logging.WARNING)
+    requests = logging.StreamHandler(stream)
+    requests.setFormatter(formatter)
+    access_log.handlers[:] = [requests]
+    access_log.setLevel(logging.INFO)
+    access_log.propagate = False
 
 
 def _registry():

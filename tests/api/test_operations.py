@@ -149,6 +149,39 @@ def test_readyz_on_sqlite_sees_a_vanished_file_and_never_waits_for_the_write_loc
     assert _readyz_in_a_thread(app).status_code == 503
 
 
+def test_served_logs_are_json_lines_only_requests_warnings_and_errors_with_their_request_id(app, client, keys):
+    import io
+
+    from creditsvc.observability import access_log, configure_logging
+
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level, access_log.handlers[:], access_log.level, access_log.propagate)
+    stream = io.StringIO()
+    try:
+        configure_logging(stream)
+        logging.getLogger("weasyprint.progress").info("Step 1 - Fetching and parsing HTML")  # left out
+        client.get("/v1/policy-templates", headers={"X-Request-ID": "req-log"})
+        client.post("/v1/calculations?format=pdf", json=SEPTEMBER_3CX)  # WeasyPrint logs its steps at INFO
+
+        def boom():
+            raise RuntimeError("kaboom")
+
+        healthz, app.view_functions["health.healthz"] = app.view_functions["health.healthz"], boom
+        try:
+            assert client.get("/healthz", headers={"X-Request-ID": "req-boom"}).status_code == 500
+        finally:
+            app.view_functions["health.healthz"] = healthz
+    finally:
+        root.handlers[:], root.level = saved[0], saved[1]
+        access_log.handlers[:], access_log.level, access_log.propagate = saved[2], saved[3], saved[4]
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]  # every line is JSON
+    requests = [line for line in lines if line.get("event") == "request"]
+    assert [r["path"] for r in requests] == ["/v1/policy-templates", "/v1/calculations", "/healthz"]
+    errors = [line for line in lines if line.get("event") == "log"]
+    assert len(errors) == 1 and errors[0]["request_id"] == "req-boom" and "kaboom" in errors[0]["traceback"]
+    assert keys["billing"] not in stream.getvalue()
+
+
 def test_every_request_logs_one_json_line_with_its_id_and_key_name_never_the_key(client, keys, caplog):
     caplog.set_level(logging.INFO, logger="creditsvc.access")
     response = client.get("/v1/policy-templates", headers={"X-Request-ID": "req-123"})
