@@ -6,7 +6,6 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from .. import db
 from ..jsonio import loads
-from ..observability import NOTES_ISSUED
 from ..policies import flatten_errors
 from ..calculators.errors import DomainError
 from ..schemas.calculation import check_records, now
@@ -192,7 +191,6 @@ def issue_credit_note(body, contract_id):
                                        seller=current_app.config["SELLER"])
     response = _created_or_ok(credit_notes.note_json(note), created)
     if created:
-        NOTES_ISSUED.inc()
         response.headers["Location"] = f"/v1/credit-notes/{note.number}"
     return response
 

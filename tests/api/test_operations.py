@@ -60,6 +60,8 @@ def test_close_period_issues_every_owed_note_once_and_a_dry_run_writes_nothing(a
     issued = notes(app)
     assert sorted(n.contract_id for n in issued) == ["close-000", "close-001", "close-002"]
     assert [n.sequence for n in issued] == [1, 2, 3]
+    # the service's metrics count the notes another process issued
+    assert "creditsvc_credit_notes_issued_total 3.0" in client.get("/metrics").get_data(as_text=True)
 
 
 def test_close_period_killed_halfway_and_run_again_issues_each_note_exactly_once(app, client, database_url):
@@ -206,7 +208,7 @@ def test_metrics_count_requests_per_endpoint_notes_issued_and_pdf_render_time(cl
     assert 'creditsvc_http_requests_total{endpoint="/v1/contracts/<string:contract_id>",method="PUT",status="201"}' \
            in text
     assert "creditsvc_http_request_duration_seconds_bucket" in text
-    assert "creditsvc_credit_notes_issued_total" in text
+    assert "creditsvc_credit_notes_issued_total 1.0" in text
     assert "creditsvc_pdf_render_seconds_count" in text
 
 
