@@ -30,6 +30,7 @@ import urllib.request
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+CREDITSVC = [sys.executable, "-m", "creditsvc.cli"]  # this interpreter's, whether or not its bin/ is on PATH
 sys.path.insert(0, str(HERE))
 from typical_month import calculation_body  # noqa: E402
 
@@ -93,7 +94,7 @@ def main(seconds: int = 5, count: int = 3) -> float | None:
         return None
     folder = Path(tempfile.mkdtemp())
     env = {**os.environ, "CREDITSVC_DATABASE_URL": f"sqlite:///{folder / 'bench.sqlite3'}"}
-    key = subprocess.run(["creditsvc", "create-api-key", "--name", "bench", "--role", "billing"], env=env,
+    key = subprocess.run(CREDITSVC + ["create-api-key", "--name", "bench", "--role", "billing"], env=env,
                          capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
     (folder / "body.json").write_text(json.dumps(calculation_body()))
     script = folder / "post.lua"
@@ -104,7 +105,7 @@ local f = io.open("{folder / 'body.json'}", "r"); wrk.body = f:read("*a"); f:clo
 ''')
     print(f"under creditsvc serve (default workers), wrk -t2 -c8, {count} alternating rounds of {seconds} s, "
           "typical month (30 incidents, 20 cases, 10 tickets, 5 bugs):")
-    with serving(["creditsvc"], env) as base:
+    with serving(CREDITSVC, env) as base:
         ratio = report("  creditsvc serve", *rounds(base, script, seconds, count))
     print("  (target >= 30 %)")
     with serving([sys.executable, str(HERE / "_floor_server.py")], env) as base:
