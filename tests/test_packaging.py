@@ -82,3 +82,21 @@ def test_the_wheel_installs_into_a_fresh_venv_and_serves_a_credit_note_pdf(tmp_p
         output = server.communicate(timeout=60)[0]
     assert server.returncode == 0, output
     assert '"path": "/v1/credit-notes/' in output  # one JSON line per request
+
+
+def test_the_dockerfile_the_readme_and_ci_install_the_same_way():
+    """No Docker engine runs here, so CI exercises the image's steps by running the same ones."""
+    import re
+
+    readme = (ROOT / "README.md").read_text("utf-8")
+    dockerfile = (ROOT / "Dockerfile").read_text("utf-8")
+    ci = (ROOT / ".ci" / "run").read_text("utf-8")
+    install, test = re.findall(r"^    (\$\(command -v sudo\) apt-get .+)$", readme, re.MULTILINE)[:2]
+
+    def packages(text):
+        return re.search(r"apt-get install -y ([^&\\\n]+)", text).group(1).split()
+
+    assert packages(install) == packages(test) == packages(ci) == packages(dockerfile)
+    assert test in ci  # .ci/run calls exactly the README's test command
+    assert "python3 -m venv .venv && .venv/bin/pip install -e ." in install
+    assert "RUN python3 -m venv .venv && .venv/bin/pip install -e .\n" in dockerfile
