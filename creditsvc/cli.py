@@ -20,7 +20,7 @@ def serve(args: argparse.Namespace) -> int:
     metrics_dir = None
     if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="creditsvc-metrics-")
-    from .observability import configure_logging
+    from .observability import JsonGunicornLogger, configure_logging
 
     configure_logging(sys.stderr)
     from . import create_app, db
@@ -45,16 +45,20 @@ def serve(args: argparse.Namespace) -> int:
             # SIGTERM: stop accepting, finish requests in flight (up to 30 s), then exit.
             self.cfg.set("graceful_timeout", 30)
             self.cfg.set("accesslog", None)  # creditsvc logs one JSON line per request itself
+            self.cfg.set("logger_class", JsonGunicornLogger)  # and gunicorn's own lines are JSON too
             self.cfg.set("child_exit", child_exit)
 
         def load(self):
             return app
 
+    master = os.getpid()
     try:
         Server().run()
     finally:
-        if metrics_dir is not None:
-            shutil.rmtree(metrics_dir, ignore_errors=True)  # this server's counts end with it
+        # Workers leave through here too (sys.exit in the forked process): only the master, when the
+        # whole server stops, removes the folder every worker writes its counts in.
+        if metrics_dir is not None and os.getpid() == master:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
     return 0
 
 

@@ -45,6 +45,21 @@ class JsonLines(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
+try:
+    from gunicorn.glogging import Logger as _GunicornLogger
+except ImportError:  # pragma: no cover - gunicorn is a dependency; this keeps the module importable without it
+    _GunicornLogger = object
+
+
+class JsonGunicornLogger(_GunicornLogger):
+    """gunicorn's own log (workers booting, killed, timing out) in the same JSON lines."""
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        for handler in self.error_log.handlers:
+            handler.setFormatter(JsonLines())
+
+
 def configure_logging(stream) -> None:
     """What `creditsvc serve` writes: one JSON line per request (INFO) and warnings or errors of any
     library as JSON lines too; INFO chatter of libraries (WeasyPrint's render steps, Alembic) is left out."""
