@@ -19,7 +19,7 @@ from ..db.models import CreditNote, Ticket
 from ..policies import load_policy
 from ..schemas.contract import CONTRACT_ID, ContractSchema
 from .errors import Conflict, NotFound
-from .fine_limits import fines_too_large
+from .fine_limits import months_too_large
 
 
 def put_contract(session: Session, loaded: dict[str, Any]) -> tuple[ContractRow, bool, bool]:
@@ -102,12 +102,13 @@ def _check_no_live_notes(session: Session, row: ContractRow) -> None:
 
 
 def _check_stored_fines(session: Session, loaded: dict[str, Any]) -> None:
-    """New terms may not make the fines of stored bug occurrences too large to store."""
-    too_large = fines_too_large(session, loaded["id"], loaded["policy"]["policy"], loaded["currency"])
+    """New terms may not make a month's fines of stored bug occurrences too large to store."""
+    too_large = months_too_large(session, loaded["id"], loaded["policy"]["policy"], loaded["currency"],
+                                 loaded["timezone"])
     if too_large:
         session.rollback()
-        raise AmountOverflow(f"Under the new policy the fines of stored bug occurrences would be too large to "
-                             f"store: {', '.join(sorted(too_large))}.", field="policy")
+        raise AmountOverflow("Under the new policy the repeat-bug fines of stored occurrences would be too "
+                             f"large to store: {'; '.join(text for text, _ in too_large.values())}.", field="policy")
 
 
 def _check_stored_tickets(session: Session, loaded: dict[str, Any]) -> None:

@@ -1,42 +1,47 @@
 """Fines that could not be stored (rules.md §1: an input that would overflow is a 422).
 
 Repeat-bug fines double without end (§5), so stored bug occurrences, or new terms for them, can make
-a fine larger than NUMERIC(38, 4) holds. Both are refused when they arrive, instead of leaving every
-later statement of the contract a 422.
+a month's fines larger than NUMERIC(38, 4) holds. Both are refused when they arrive, instead of
+leaving that month's statement a 422 for good. The check is the statement's own: the fines of each
+month, numbered over each bug's whole history, as `repeat_bug_fines` computes them.
 """
 from __future__ import annotations
 
-from collections import defaultdict
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..calculators.fines import repeat_bug_fines
 from ..calculators.money import AmountOverflow
+from ..calculators.periods import month_period
 from ..calculators.policy import Policy
 from ..db import models
 
-_ALL_TIME = (-(2**63), 2**63)
 
-
-def fines_too_large(session: Session, contract_id: str, policy: Policy, currency: str,
-                    bug_ids: set[str] | None = None) -> dict[str, str]:
-    """bug_id -> why, for each bug whose stored occurrences (all of them, or those of `bug_ids`) earn
-    a fine, or fines in all, too large to store under `policy`."""
+def months_too_large(session: Session, contract_id: str, policy: Policy, currency: str, timezone: str,
+                     bug_ids: set[str] | None = None) -> dict[str, tuple[str, set[str]]]:
+    """month -> (why, the bugs with occurrences that month), for each month whose fines (all bugs
+    together) would be too large to store under `policy`. With `bug_ids`, only the months those bugs'
+    occurrences fall in are looked at (an occurrence renumbers its bug's later ones, so every month of
+    the bug may change)."""
     from .statements import bug_record  # statements reads contracts, which read this
 
     if policy.repeat_bug_fines is None:
         return {}
-    query = select(models.BugOccurrence).where(models.BugOccurrence.contract_id == contract_id)
-    if bug_ids is not None:
-        query = query.where(models.BugOccurrence.bug_id.in_(bug_ids))
-    history = defaultdict(list)
-    for row in session.execute(query).scalars():
-        history[row.bug_id].append(bug_record(row))
+    zone = ZoneInfo(timezone)
+    history = [bug_record(row) for row in session.execute(
+        select(models.BugOccurrence).where(models.BugOccurrence.contract_id == contract_id)).scalars()]
+    bugs_in: dict[str, set[str]] = {}
+    for occurrence in history:
+        bugs_in.setdefault(f"{occurrence.occurred_at.astimezone(zone):%Y-%m}", set()).add(occurrence.bug_id)
     too_large = {}
-    for bug_id, occurrences in history.items():
+    for label, bugs in sorted(bugs_in.items()):
+        if bug_ids is not None and not bugs & bug_ids:
+            continue
+        period = month_period(label, zone)
         try:
-            repeat_bug_fines(policy.repeat_bug_fines, occurrences, *_ALL_TIME, currency)
+            repeat_bug_fines(policy.repeat_bug_fines, history, period.start_ts, period.end_ts, currency)
         except AmountOverflow as error:
-            too_large[bug_id] = error.message
+            too_large[label] = (f"{label}: {error.message}", bugs)
     return too_large

@@ -17,7 +17,7 @@ from ..db import models
 from ..schemas.records import RECORD_SCHEMAS
 from .contracts import contract_from_row, get_contract_row
 from .errors import Conflict
-from .fine_limits import fines_too_large
+from .fine_limits import months_too_large
 
 MAX_BATCH = 1000
 _ATTEMPTS = 5
@@ -140,14 +140,17 @@ def _ingest_once(session: Session, contract_id: str, kind: str, items: list, sup
 
 
 def _refuse_fines_too_large_to_store(session: Session, contract_row: models.Contract, items: list) -> None:
-    """The batch's bugs, their stored occurrences and the new ones: all fines must fit (services/fine_limits)."""
+    """Every month the batch's bugs touch must still have fines that fit (services/fine_limits)."""
     session.flush()
-    too_large = fines_too_large(session, contract_row.id, contract_from_row(contract_row).policy,
-                                contract_row.document["currency"], {item.bug_id for _, item in items})
+    too_large = months_too_large(session, contract_row.id, contract_from_row(contract_row).policy,
+                                 contract_row.document["currency"], contract_row.timezone,
+                                 {item.bug_id for _, item in items})
     if too_large:
         session.rollback()
-        raise AmountOverflow("A fine would be too large to store.", errors={
-            f"{index}.bug_id": [too_large[item.bug_id]] for index, item in items if item.bug_id in too_large})
+        why = {bug: [text for text, bugs in too_large.values() if bug in bugs] for _, item in items
+               for bug in [item.bug_id]}
+        raise AmountOverflow("A month's repeat-bug fines would be too large to store.",
+                             errors={f"{index}.bug_id": why[item.bug_id] for index, item in items if why[item.bug_id]})
 
 
 def _refuse_locked_periods(session: Session, contract_id: str, kind: str, items: list, zone) -> None:
