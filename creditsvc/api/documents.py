@@ -34,7 +34,7 @@ def wants_pdf() -> bool:
 
 def _named_quality(accept, mimetype: str) -> float | None:
     """The quality the client gave this very type (not through a wildcard), or None."""
-    qualities = [quality for value, quality in accept if value.lower() == mimetype]
+    qualities = [quality for value, quality in accept if value.split(";", 1)[0].strip().lower() == mimetype]
     return max(qualities) if qualities else None
 
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+
 from marshmallow import Schema, fields
 
 from flask import current_app
@@ -29,8 +31,13 @@ def healthz():
 @problems(503)
 def readyz():
     """Readiness: the database answers a read of the schema version, within seconds."""
+    probe = current_app.extensions["db_probe"]
+    database = probe.url.database
+    if probe.url.get_backend_name() == "sqlite" and database and database != ":memory:" and \
+            not os.path.exists(database):  # connecting would create an empty one
+        return problem(503, "Service Unavailable", "The database file does not exist.")
     try:
-        with current_app.extensions["db_probe"].connect() as connection:
+        with probe.connect() as connection:
             connection.execute(text("SELECT version_num FROM alembic_version")).all()
     except (SQLAlchemyError, OSError):
         return problem(503, "Service Unavailable", "The database does not answer.")

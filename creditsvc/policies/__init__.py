@@ -40,13 +40,16 @@ def flatten_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:
     """Marshmallow's nested error dict as {"uptime.bands.2.credit_percent": [...]}."""
     if isinstance(messages, Mapping):
         out: dict[str, list[str]] = {}
-        # A Dict field's errors sit under "key" (the key is bad) or "value" (its value is): both name
-        # the entry itself, `priorities.P1`; no schema of ours has a field called key or value.
-        entry = bool(messages) and set(messages) <= {"key", "value"}
+        # A Dict field's errors are {entry: {"key": ..., "value": ...}}: "key" (the entry's key is bad)
+        # and "value" (its value is) both name the entry itself, `priorities.P1`, whatever it is called.
+        # A key's errors are a list of messages, which tells an entry called "key" from them.
+        dict_field = bool(messages) and all(isinstance(v, Mapping) and v and set(v) <= {"key", "value"}
+                                            and isinstance(v.get("key", []), list) for v in messages.values())
         for key, value in messages.items():
-            path = prefix if key == "_schema" or entry else (f"{prefix}.{key}" if prefix else str(key))
-            for field, texts in flatten_errors(value, path).items():
-                out.setdefault(field, []).extend(texts)
+            path = prefix if key == "_schema" else (f"{prefix}.{key}" if prefix else str(key))
+            for part in (value.values() if dict_field else (value,)):
+                for field, texts in flatten_errors(part, path).items():
+                    out.setdefault(field, []).extend(texts)
         return out
     if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
         return {prefix or "_": list(messages)}

@@ -32,7 +32,7 @@ def note_json(note: CreditNote) -> dict[str, Any]:
             "policy_version": note.policy_version}
 
 
-NUMBER = re.compile(r"CN-\d{4}-\d{6}")
+NUMBER = re.compile(r"CN-\d{4}-\d{6,}")  # six digits at least: the millionth note of a year has seven
 
 
 def get_note(session: Session, number: str) -> CreditNote:
@@ -83,8 +83,21 @@ def _same_note(note: CreditNote, statement: dict, inputs: dict) -> bool:
     def unstamped(values: dict) -> str:
         return canonical_json({k: v for k, v in values.items() if k != "as_of"})
 
-    return canonical_json(note.statement) == canonical_json(statement) and \
+    return canonical_json(_settled(note.statement)) == canonical_json(_settled(statement)) and \
         unstamped(note.inputs) == unstamped(inputs)
+
+
+def _settled(statement: dict) -> dict:
+    """The statement without what only the clock changes: the time so far of a ticket target still
+    pending. (A pending target that breaches since is a change: its status and credit differ.)"""
+    tickets = statement.get("tickets")
+    if not tickets:
+        return statement
+    items = [{**item, **{name: {k: v for k, v in item[name].items() if k != "elapsed_seconds"}
+                         for name in ("response", "resolution")
+                         if item.get(name) and item[name].get("status") == "pending"}}
+             for item in tickets["items"]]
+    return {**statement, "tickets": {**tickets, "items": items}}
 
 
 def _issue_once(session: Session, contract_id: str, period: str, supersede: bool,

@@ -149,6 +149,7 @@ def test_readyz_on_sqlite_sees_a_vanished_file_and_never_waits_for_the_write_loc
         writer.close()
     path.rename(tmp_path / "moved.sqlite3")  # pooled connections still hold the old file open
     assert _readyz_in_a_thread(app).status_code == 503
+    assert not path.exists()  # asking did not create an empty database in its place
 
 
 def test_served_logs_are_json_lines_only_requests_warnings_and_errors_with_their_request_id(app, client, keys):
@@ -241,3 +242,56 @@ def test_looking_up_a_key_ends_its_transaction_so_sqlite_is_not_locked_for_the_r
         caller = authenticate(session, keys["billing"])  # no cache: the database is asked
         assert caller is not None and caller.role == "billing"
         assert not session.in_transaction()
+
+
+def test_a_worker_restart_under_serve_keeps_metrics_and_every_log_line_is_json(tmp_path):
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}  # serve makes its own
+    env["CREDITSVC_DATABASE_URL"] = f"sqlite:///{tmp_path / 'serve.sqlite3'}"
+    server = subprocess.Popen([sys.executable, "-m", "creditsvc.cli", "serve", "--port", str(port), "--workers", "2"],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
+
+    def get(path):
+        try:
+            with urllib.request.urlopen(base + path, timeout=10) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    try:
+        for _ in range(300):
+            try:
+                if get("/healthz") == 200:
+                    break
+            except OSError:
+                time.sleep(0.1)
+        def workers():
+            return subprocess.run(["ps", "-o", "pid=", "--ppid", str(server.pid)], capture_output=True,
+                                  text=True).stdout.split()
+
+        for _ in range(300):
+            if len(before := workers()) == 2:
+                break
+            time.sleep(0.1)
+        assert len(before) == 2
+        os.kill(int(before[0]), signal.SIGTERM)  # gunicorn starts another in its place
+        for _ in range(300):
+            if len(now := workers()) == 2 and before[0] not in now:
+                break
+            time.sleep(0.1)
+        time.sleep(1)  # the new worker boots
+        assert [get("/healthz") for _ in range(20)] == [200] * 20  # every worker, the new one too
+        assert get("/metrics") == 200
+    finally:
+        server.send_signal(signal.SIGTERM)
+        _, err = server.communicate(timeout=60)
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert lines and all(json.loads(line) for line in lines), err[:2000]
+    assert any("Booting worker" in json.loads(line).get("message", "") for line in lines)

@@ -197,7 +197,7 @@ def test_bug_occurrences_whose_fine_could_not_be_stored_are_refused_and_nothing_
     response = client.post("/v1/contracts/fines/bug-occurrences", json={"items": fine + [{**fine[0], "id": "ok",
                                                                                            "bug_id": "C"}]})
     assert response.status_code == 422 and response.json["code"] == "amount_overflow", response.json
-    assert set(response.json["errors"]) == {f"items.{k}.bug_id" for k in range(97)}  # not C's item
+    assert set(response.json["errors"]) == {f"items.{k}.bug_id" for k in range(98)}  # C's too: same month
     assert count(app, models.BugOccurrence) == before
     # 60 occurrences fit (500,000 x 2^58 < 10^34): stored, and the statement computes
     assert client.post("/v1/contracts/fines/bug-occurrences", json={"items": fine[:60]}).status_code == 201
@@ -212,6 +212,26 @@ def test_bug_occurrences_whose_fine_could_not_be_stored_are_refused_and_nothing_
     single = client.post("/v1/contracts/fines/bug-occurrences", json=fine[95])  # fines 2..96 add up past 10^34
     assert single.status_code == 422 and set(single.json["errors"]) == {"bug_id"}
     assert count(app, models.BugOccurrence) == before + 95
+
+
+def test_the_fines_check_is_the_statements_own_month_by_month_and_over_every_bug(client):
+    contract = {**CONTRACT_3CX, "id": "months", "policy": {"template": "1office"}}
+    put_contract(client, contract)
+
+    def occurrences(bug, month, count, first=0):
+        return [{"id": f"{bug}{month}-{k}", "bug_id": bug, "occurred_at": f"2026-{month:02d}-{1 + k // 24:02d}T{k % 24:02d}:00:00Z"}
+                for k in range(first, first + count)]
+
+    # 64 in January, then the 65th in February: each month's fines fit (Feb: one fine of 500,000 x 2^63)
+    assert client.post("/v1/contracts/months/bug-occurrences", json={"items": occurrences("A", 1, 64)}).status_code == 201
+    assert client.post("/v1/contracts/months/bug-occurrences", json={"items": occurrences("A", 2, 1)}).status_code == 201
+    for month in ("2026-01", "2026-02"):
+        assert client.get(f"/v1/contracts/months/statements/{month}").status_code == 200
+    # two bugs whose fines fit one by one but not together in one month: refused, nothing stored
+    assert client.post("/v1/contracts/months/bug-occurrences", json={"items": occurrences("B", 3, 95)}).status_code == 201
+    both = client.post("/v1/contracts/months/bug-occurrences", json={"items": occurrences("C", 3, 95)})
+    assert both.status_code == 422 and both.json["code"] == "amount_overflow"
+    assert client.get("/v1/contracts/months/statements/2026-03").status_code == 200
 
 
 def test_new_terms_that_would_make_stored_fines_too_large_to_store_are_refused(client):
@@ -289,6 +309,19 @@ def test_a_contract_with_live_notes_keeps_its_currency_so_the_renewal_summary_ne
     # other changes to the terms are still taken
     renamed = {**CONTRACT_3CX, "customer": {**CONTRACT_3CX["customer"], "name": "Công ty Mới"}}
     assert client.put("/v1/contracts/acme-3cx", json=renamed).status_code == 200
+
+
+def test_a_retried_correction_is_the_live_note_even_while_a_ticket_of_the_month_is_still_open(client):
+    from creditsvc.services.credit_notes import NUMBER
+
+    _store_september(client)
+    open_ticket = {"id": "t-open", "priority": "P4", "opened_at": "2026-09-29T09:00:00+07:00"}
+    assert client.post("/v1/contracts/acme-3cx/tickets", json=open_ticket).status_code == 201
+    first = client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-09"}).json
+    for _ in range(2):  # the open ticket's time so far grows with the clock; nothing else changed
+        again = client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-09", "supersede": True})
+        assert again.status_code == 200 and again.json["number"] == first["number"]
+    assert NUMBER.fullmatch("CN-2026-1000000")  # the millionth note of a year is still readable
 
 
 def test_a_note_requested_after_the_claim_window_is_refused(client):

@@ -303,6 +303,8 @@ def test_a_credit_note_prints_its_issue_date_in_the_contract_zone_and_amounts_pa
     ("application/pdf;q=0.5, */*", False),  # the client ranks anything above PDF
     ("application/pdf;q=0", False),
     ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", False),  # a browser
+    ("application/json; charset=utf-8, application/pdf", False),  # parameters do not hide the type
+    ("application/pdf;version=1.7", True),
 ])
 def test_accept_chooses_the_pdf_when_the_client_names_it_above_json(app, accept, pdf):
     from creditsvc.api.documents import wants_pdf
