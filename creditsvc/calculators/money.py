@@ -57,8 +57,12 @@ def round_money(value: Exact, currency: str) -> Decimal:
 
     This is the only place in creditsvc where money is rounded.
     """
+    return round_ratio(*ratio(value), currency)
+
+
+def round_ratio(num: int, den: int, currency: str) -> Decimal:
+    """round_money of num / den, for callers that hold the integers (no Fraction built per amount)."""
     places = exponent(currency)
-    num, den = ratio(value)
     num *= 10**places
     negative = num < 0
     units = (2 * abs(num) + den) // (2 * den)  # floor(|x| + 1/2): half away from zero

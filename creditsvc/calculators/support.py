@@ -9,7 +9,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from .calendar import BusinessCalendar
-from .money import EXACT, exact, round_money, sum_money
+from .money import EXACT, exact, round_money, round_ratio, sum_money
 from .policy import SupportPolicy
 from .records import SupportCase, epoch
 
@@ -81,16 +81,21 @@ def bill_case(
     lines = []
     for kind, seconds, (per_second, shown) in ((BUSINESS, business, business_rate), (AFTER_HOURS, after, after_rate)):
         if seconds > 0:
-            amount = round_money(per_second * seconds, currency)
+            amount = round_ratio(per_second.numerator * seconds, per_second.denominator, currency)
             lines.append(SupportLine(case.id, kind, seconds, None, shown, amount,
                                      case.level, case.started_at, case.ended_at, case.description))
     if case.km:
         # seed 003: "Kørsel beregnes med 3,52 kr. pr. kørte km", no surcharge
         amount = round_money(EXACT.multiply(case.km, policy.mileage_rate), currency)
-        lines.append(SupportLine(case.id, MILEAGE, 0, case.km, _shown(exact(policy.mileage_rate), currency), amount,
+        lines.append(SupportLine(case.id, MILEAGE, 0, case.km, _shown_rate(policy.mileage_rate, currency), amount,
                                  case.level,
                                  case.started_at, case.ended_at, case.description))
     return lines
+
+
+@lru_cache(maxsize=1024)
+def _shown_rate(rate: Decimal, currency: str) -> Decimal:
+    return _shown(exact(rate), currency)
 
 
 def bill_support(
