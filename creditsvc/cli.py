@@ -88,11 +88,9 @@ def create_api_key(args: argparse.Namespace) -> int:
 
 
 def close_period(args: argparse.Namespace) -> int:
-    from datetime import datetime, timezone
-
     from sqlalchemy.orm import sessionmaker
 
-    from . import db
+    from . import clock, db
     from .config import from_environment
     from .services.close import close_period as close
 
@@ -112,7 +110,7 @@ def close_period(args: argparse.Namespace) -> int:
     # A terminal gets a progress bar; a log gets one line per note as it is issued.
     bar = ProgressBar(sys.stderr) if sys.stderr.isatty() else None
     summary = close(sessionmaker(engine, expire_on_commit=False), args.period,
-                    datetime.now(timezone.utc).replace(microsecond=0), dry_run=args.dry_run,
+                    clock.now(), dry_run=args.dry_run,
                     seller=from_environment()["SELLER"], progress=bar or _log_event)
     engine.dispose()
     if bar:

@@ -4,15 +4,36 @@ Every test that needs a database runs on SQLite, and again on PostgreSQL when
 CREDITSVC_TEST_DATABASE_URL is set (CI sets it).
 """
 import os
+from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import text
 
-from creditsvc import create_app, db
+from creditsvc import clock, create_app, db
 from creditsvc.db.models import Base
 from creditsvc.services.auth import ROLES, create_api_key
 
 POSTGRES_URL = os.environ.get("CREDITSVC_TEST_DATABASE_URL")
+
+# The day every test runs on: the worked examples are September and October 2026, whose claim
+# windows and termination deadlines are still open then. On the real clock they close one by one
+# (the September 2026 notice deadline passed on 2026-12-01 and took a test with it).
+TODAY = datetime(2026, 11, 15, 10, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture(autouse=True)
+def fixed_clock(monkeypatch):
+    """Every "now" of the service is TODAY; a test moves it with `fixed_clock.set(moment)`."""
+
+    class Clock:
+        moment = TODAY
+
+        def set(self, moment):
+            self.moment = moment
+
+    fixed = Clock()
+    monkeypatch.setattr(clock, "now", lambda: fixed.moment)
+    return fixed
 DATABASES = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 
 

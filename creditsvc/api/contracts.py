@@ -4,11 +4,11 @@ from __future__ import annotations
 from flask import current_app, jsonify, request
 from marshmallow import Schema, ValidationError, fields, validate
 
-from .. import db
+from .. import clock, db
 from ..jsonio import loads
 from ..policies import flatten_errors
 from ..calculators.errors import DomainError
-from ..schemas.calculation import check_records, now
+from ..schemas.calculation import check_records
 from ..schemas.contract import CONTRACT_ID, ContractSchema
 from ..schemas.fields import MONTH, Timestamp
 from ..schemas.records import RECORD_SCHEMAS
@@ -173,7 +173,7 @@ for _path, _kind in PATH_KINDS.items():
 @blp.doc(**PDF_DOC)
 def statement(query, contract_id, period):
     """The statement of a month from the stored records, JSON or PDF (a preview; nothing is stored)."""
-    computed, inputs = statement_for(db.session(), contract_id, period, query["as_of"] or now())
+    computed, inputs = statement_for(db.session(), contract_id, period, query["as_of"] or clock.now())
     if wants_pdf():
         return pdf_response(dump_statement(computed), inputs["contract"])
     return jsonify(dump_statement(computed))
@@ -201,7 +201,7 @@ def issue_credit_note(body, contract_id):
 @blp.response(200, RenewalSummarySchema)
 def renewal_summary(contract_id):
     """Deductions and licence days from issued notes, and termination rights still open."""
-    return jsonify(renewal.renewal_summary(db.session(), contract_id, now()))
+    return jsonify(renewal.renewal_summary(db.session(), contract_id, clock.now()))
 
 
 credit_note_blp = Blueprint("credit_notes", __name__, url_prefix="/v1", description="Issued credit notes")

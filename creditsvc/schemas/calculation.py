@@ -1,12 +1,13 @@
 """The calculation request of api.md: contract + records + period in, a StatementRequest out."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate
 
+from .. import clock
 from ..calculators.errors import DomainError
 from ..calculators.periods import explicit_period, month_period
 from ..calculators.statement import StatementRequest
@@ -49,10 +50,6 @@ def period_of(value: Any, zone: ZoneInfo):
     if isinstance(value, str):
         return month_period(value, zone)
     return explicit_period(value["start"], value["end"], zone)
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc).replace(microsecond=0)
 
 
 def _record_list(name: str) -> fields.List:
@@ -104,6 +101,6 @@ class CalculationRequestSchema(CompiledLoad, Schema):
         return StatementRequest(
             contract=contract,
             period=period,
-            as_of=data["as_of"] or now(),
+            as_of=data["as_of"] or clock.now(),
             **{name: tuple(items) for name, items in lists.items()},
         )

@@ -7,11 +7,11 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .. import clock
 from ..db.models import ApiKey
 
 ROLES = ("admin", "billing", "accounting", "sales")
@@ -32,7 +32,7 @@ def create_api_key(session: Session, name: str, role: str) -> str:
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
     key = "csk_" + secrets.token_urlsafe(32)
-    session.add(ApiKey(name=name, role=role, key_hash=_hash(key), created_at=datetime.now(timezone.utc)))
+    session.add(ApiKey(name=name, role=role, key_hash=_hash(key), created_at=clock.now()))
     session.commit()
     return key
 

@@ -1,7 +1,7 @@
 """Contracts: create or replace terms idempotently, and read them back as calculator inputs."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from .. import clock
 from ..calculators import records
 from ..canonical import canonical_json, digest, plain
 from ..calculators.errors import DomainError
@@ -26,7 +27,7 @@ def put_contract(session: Session, loaded: dict[str, Any]) -> tuple[ContractRow,
     """Store a validated contract. Returns (row, created, changed)."""
     document = plain(ContractSchema().dump(loaded))
     policy_document = plain(loaded["policy"]["document"])
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     row = session.get(ContractRow, loaded["id"], with_for_update=True)
     if row is not None and canonical_json(row.document) == canonical_json(document):
         session.rollback()

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -10,6 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from .. import clock
 from ..calculators.errors import DomainError
 from ..canonical import canonical_json
 from ..db.models import CreditNote, NumberSeries
@@ -68,7 +69,7 @@ def issue(session: Session, contract_id: str, period: str, *, supersede: bool = 
     The seller printed on the note is frozen with it, like the contract and the records."""
     for attempt in range(_ATTEMPTS):
         try:
-            return _issue_once(session, contract_id, period, supersede, now or datetime.now(timezone.utc),
+            return _issue_once(session, contract_id, period, supersede, now or clock.now(),
                                seller or {})
         except IntegrityError:
             # Someone issued this contract and period concurrently: theirs is the note.

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from .. import clock
 from ..calculators.money import AmountOverflow
 from ..calculators.periods import add_months
 from ..canonical import digest, plain
@@ -65,7 +66,7 @@ def _months_between(start: datetime, end: datetime, zone) -> set[str]:
 def affected_periods(session: Session, contract_id: str, kind: str, record, zone) -> set[str]:
     """The periods whose statements this record changes."""
     if kind == "incidents":
-        end = record.ended_at or datetime.now(timezone.utc)
+        end = record.ended_at or clock.now()
         return _months_between(record.started_at, max(end, record.started_at), zone)
     if kind == "bug_occurrences":
         # later occurrences of the same bug are renumbered, so their periods change too
@@ -99,7 +100,7 @@ def _ingest_once(session: Session, contract_id: str, kind: str, items: list, sup
     ids = [item.id for item in items]
     existing = {row.id: row for row in session.execute(
         select(model).where(model.contract_id == contract_id, model.id.in_(ids))).scalars()}
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     results, conflicts, touched = [], {}, []
     for index, item in enumerate(items):
         record = canonical(kind, item)
