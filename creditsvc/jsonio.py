@@ -45,9 +45,14 @@ def loads(text: str | bytes):
     except (ValueError, RecursionError) as error:  # e.g. an integer of 5,000 digits, or 100,000 '['
         raise json.JSONDecodeError(f"unusable JSON: {type(error).__name__}", "<body>", 0) from None
     raw = text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass")
-    if _SUSPECT_ESCAPE.search(raw) or "\x00" in (text if isinstance(text, str) else ""):
+    if needs_cleaning(raw) or "\x00" in (text if isinstance(text, str) else ""):
         _clean(value)  # only bodies that escape a surrogate or NUL pay for the walk
     return value
+
+
+def needs_cleaning(raw: bytes) -> bool:
+    """Whether a body escapes a lone surrogate or a NUL, which `loads` then looks for and refuses."""
+    return b"\\u" in raw and _SUSPECT_ESCAPE.search(raw) is not None
 
 
 class DecimalJSONProvider(DefaultJSONProvider):

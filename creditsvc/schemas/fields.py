@@ -99,17 +99,25 @@ class Timestamp(fields.Field):
     def _deserialize(self, value, attr, data, **kwargs) -> datetime:
         if not isinstance(value, str):
             raise ValidationError("Not a valid RFC 3339 timestamp.")
+        return Timestamp.parse(value)
+
+    @staticmethod
+    def parse(text: str) -> datetime:
+        """A timestamp's text as the service takes it (in UTC), or the ValidationError that refuses it.
+        schemas/fastload.py calls this too, on the strings msgspec decodes."""
         try:
-            moment = datetime.fromisoformat(value.strip())
+            moment = datetime.fromisoformat(text.strip())
         except ValueError:
             raise ValidationError("Not a valid RFC 3339 timestamp.") from None
-        if moment.tzinfo is None or moment.utcoffset() is None:
+        if moment.tzinfo is None:  # fromisoformat's zones are fixed offsets: any tzinfo has one
             raise ValidationError("A timestamp needs a UTC offset, e.g. 2026-09-10T09:00:00+07:00.")
         if moment.microsecond:
             raise ValidationError("Sub-second precision is not supported: durations are whole seconds.")
-        if not EARLIEST <= moment < LATEST:
+        # The year first: far years would overflow astimezone. Then the range in UTC: comparing datetimes
+        # of two zones costs 1.5 µs, of one zone 0.1 µs.
+        if not 1969 <= moment.year <= 2200 or not EARLIEST <= (moment := moment.astimezone(timezone.utc)) < LATEST:
             raise ValidationError("Timestamps must lie between 1970 and 2200.")
-        return moment.astimezone(timezone.utc)
+        return moment
 
     def _serialize(self, value, attr, obj, **kwargs):
         if value is None:
