@@ -1,6 +1,6 @@
 """`creditsvc serve` whose POST /v1/calculations skips its own work: for bench/service_load.py only.
 
-The request body is still read, parsed as JSON and checked by the key, and the statement is still
+The request body is still read and the key checked, and the statement is still
 written as JSON; what is replaced by results computed once, before the workers start, is the schema
 load, the calculation and the statement dump. Never run this as a service.
 
@@ -24,6 +24,7 @@ STATEMENT = calculations.compute_statement(REQUEST)
 DUMPED = calculations.dump_statement(STATEMENT)
 
 CalculationRequestSchema.load = lambda self, data, **kwargs: REQUEST
+CalculationRequestSchema.load_body = lambda self, body: REQUEST  # the road from bytes (schemas/fastload.py)
 calculations.compute_statement = lambda request: STATEMENT
 calculations.dump_statement = lambda statement: DUMPED
 

@@ -2,9 +2,8 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from flask import jsonify
-
 from ..calculators.statement import StatementRequest, compute_statement
+from ..jsonio import json_response
 from ..schemas.calculation import CalculationRequestSchema
 from ..schemas.statement import StatementSchema, dump_statement
 from .auth import requires
@@ -27,7 +26,7 @@ def calculate(request: StatementRequest, **_query):
     statement = compute_statement(request)
     if wants_pdf():
         return pdf_response(dump_statement(statement), contract_document(request.contract))
-    return jsonify(dump_statement(statement))
+    return json_response(dump_statement(statement))
 
 
 def contract_document(contract) -> dict:

@@ -5,7 +5,7 @@ from flask import current_app, jsonify, request
 from marshmallow import Schema, ValidationError, fields, validate
 
 from .. import clock, db
-from ..jsonio import loads
+from ..jsonio import json_response, loads
 from ..policies import flatten_errors
 from ..calculators.errors import DomainError
 from ..schemas.calculation import check_records
@@ -176,7 +176,7 @@ def statement(query, contract_id, period):
     computed, inputs = statement_for(db.session(), contract_id, period, query["as_of"] or clock.now())
     if wants_pdf():
         return pdf_response(dump_statement(computed), inputs["contract"])
-    return jsonify(dump_statement(computed))
+    return json_response(dump_statement(computed))
 
 
 @blp.route("/contracts/<string:contract_id>/credit-notes", methods=["POST"])

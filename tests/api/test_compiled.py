@@ -152,3 +152,16 @@ def test_compiled_load_runs_hooks_defaults_and_validators_as_marshmallow_does():
         with pytest.raises(ValidationError) as reference:
             Schema.load(schema, data)
         assert refused.value.messages == reference.value.messages
+
+
+def test_a_statement_response_is_byte_for_byte_what_jsonify_writes_for_it(app):
+    from flask import jsonify
+
+    from creditsvc.jsonio import json_response
+
+    statement = dump_statement(compute_statement(CalculationRequestSchema().load(calculation_body())))
+    statement["contract_id"] = "Công ty <Đồng> \"Tâm\"\n\u2028"  # escapes and non-ASCII alike too
+    with app.app_context():
+        ours, flasks = json_response(statement), jsonify(statement)
+    assert ours.mimetype == flasks.mimetype == "application/json" and ours.status_code == 200
+    assert ours.data == flasks.data
