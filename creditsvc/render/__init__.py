@@ -9,18 +9,22 @@ from __future__ import annotations
 import io
 import json
 import mimetypes
+import re
 import threading
 from decimal import Context, localcontext
 from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+import tinycss2
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 from jinja2 import Environment, FunctionLoader, select_autoescape
 from markupsafe import Markup
 from weasyprint import CSS, HTML, Attachment
+from weasyprint.css.counters import CounterStyle
+from weasyprint.html import UA, UA_STYLESHEET
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
 
@@ -97,17 +101,60 @@ def css_string(text: str) -> Markup:
 _fonts_lock = threading.Lock()
 _fonts: FontConfiguration | None = None
 _stylesheet: CSS | None = None
+_defaults: CSS | None = None
+
+# Pseudo-elements WeasyPrint's HTML defaults style on every element, though only list items have markers
+# and only footnotes and notes (which these documents never make) have the others.
+_UNUSED_PSEUDO_ELEMENTS = {"::marker", "::footnote-call", "::footnote-marker", "::note-call", "::note-marker",
+                           "::note-callback"}
 
 
 def _font_config() -> tuple[FontConfiguration, CSS]:
     """The process's one FontConfiguration and the style sheet whose @font-face rules it holds."""
-    global _fonts, _stylesheet
+    global _fonts, _stylesheet, _defaults
     with _fonts_lock:
         if _fonts is None:
+            style = _assets().joinpath("style.css").read_text("utf-8")
+            _defaults = _document_defaults(style + _assets().joinpath("base.html").read_text("utf-8"))
             _fonts = FontConfiguration()
-            _stylesheet = CSS(string=_assets().joinpath("style.css").read_text("utf-8"), font_config=_fonts,
-                              url_fetcher=AssetFetcher(), base_url=ASSET_SCHEME)
+            _stylesheet = CSS(string=style, font_config=_fonts, url_fetcher=AssetFetcher(), base_url=ASSET_SCHEME)
         return _fonts, _stylesheet
+
+
+def _document_defaults(our_styles: str) -> CSS:
+    """WeasyPrint's HTML defaults (its user-agent style sheet) without what these documents never have.
+
+    As it is, it gives each of a credit note's ~80 elements six pseudo-elements, and each page sixteen
+    margin boxes, a footnote area and a note area, all with a style computed on every render (~6 ms of a
+    credit note's ~75). Kept: every rule for elements, and the page's margin and the margin boxes our
+    styles (`our_styles`) fill; dropped: ::marker, ::footnote-*, ::note-*, @footnote, @note-area and the
+    other margin boxes. Nothing of the documents' own changes: an element, a footnote or a margin box they
+    do not have has no style to lose.
+    """
+    used_margin_boxes = set(re.findall(r"@((?:top|bottom|left|right)-[a-z-]+)", our_styles))
+    kept = []
+    for rule in tinycss2.parse_stylesheet(UA, skip_comments=True, skip_whitespace=True):
+        if rule.type == "qualified-rule" and tinycss2.serialize(rule.prelude).strip() in _UNUSED_PSEUDO_ELEMENTS:
+            continue
+        if rule.type == "at-rule" and rule.lower_at_keyword == "page" and rule.content is not None:
+            parts = []
+            for item in tinycss2.parse_blocks_contents(rule.content, skip_comments=True, skip_whitespace=True):
+                if item.type == "declaration":
+                    parts.append(tinycss2.serialize([item]).rstrip(";") + ";")
+                elif item.type == "at-rule" and item.lower_at_keyword in used_margin_boxes:
+                    parts.append(tinycss2.serialize([item]))
+            kept.append(f"@page {tinycss2.serialize(rule.prelude).strip()} {{ {' '.join(parts)} }}")
+            continue
+        kept.append(tinycss2.serialize([rule]))
+    return CSS(string="\n".join(kept), counter_style=CounterStyle())
+
+
+class _Document(HTML):
+    """An HTML document of ours: rendered with the defaults of `_document_defaults`."""
+
+    def _ua_stylesheets(self, forms=False):
+        return [_defaults if sheet is UA_STYLESHEET and _defaults is not None else sheet
+                for sheet in super()._ua_stylesheets(forms)]
 
 
 def pick_locale(contract_locale: str, requested: str | None = None, accept_language=None) -> str:
@@ -141,7 +188,7 @@ def render_pdf(statement: dict[str, Any], contract: dict[str, Any], locale: str,
                                document_number=(note or {}).get("number") or
                                f"{statement['contract_id']} {statement['period']['label']}")
     attached = json.dumps({**statement, **(note or {})}, ensure_ascii=False, indent=2)
-    document = HTML(string=html, base_url=ASSET_SCHEME, url_fetcher=fetcher)
+    document = _Document(string=html, base_url=ASSET_SCHEME, url_fetcher=fetcher)
     return document.write_pdf(
         stylesheets=[stylesheet], font_config=fonts, pdf_variant="pdf/a-3b",
         attachments=[Attachment(string=attached, name="statement.json", relationship="Data",

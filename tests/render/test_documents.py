@@ -169,6 +169,17 @@ def test_one_font_configuration_serves_every_render():
     assert render._font_config()[0] is render._font_config()[0]
 
 
+def test_documents_render_with_weasyprints_html_defaults_less_what_they_never_have():
+    from weasyprint.html import UA_STYLESHEET
+
+    render._font_config()
+    sheets = render._Document(string="<p>x</p>")._ua_stylesheets()  # the hook WeasyPrint takes its defaults from
+    assert render._defaults in sheets and UA_STYLESHEET not in sheets
+    kept = render._defaults.matcher
+    assert kept.lower_local_name_selectors["th"] and kept.lower_local_name_selectors["h1"]  # th bold, h1 2em, ...
+    assert [rule[1][0][1] for rule in render._defaults.page_rules] == [None, "@bottom-left", "@bottom-right"]
+
+
 class CountingServer:
     def __init__(self):
         self.requests = []
