@@ -7,13 +7,13 @@ the business seconds of any interval are found by two binary searches. The work 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays as holiday_data
 
+from .frozen import frozen
 from .policy import BusinessHours
 
 
@@ -23,7 +23,7 @@ def public_holidays(country: str, year: int) -> frozenset[date]:
     return frozenset(holiday_data.country_holidays(country, years=year).keys())
 
 
-@dataclass(frozen=True)
+@frozen
 class _YearWindows:
     starts: list[int]
     ends: list[int]

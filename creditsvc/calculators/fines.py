@@ -2,17 +2,17 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
 
+from .frozen import frozen
 from .money import AmountOverflow, exact, round_money, sum_money
 from .policy import FinesPolicy
 from .records import BugOccurrence, epoch
 
 
-@dataclass(frozen=True)
+@frozen
 class Fine:
     bug_id: str
     occurrence: int
@@ -20,7 +20,7 @@ class Fine:
     amount: Decimal
 
 
-@dataclass(frozen=True)
+@frozen
 class FinesResult:
     items: tuple[Fine, ...]
     total: Decimal

@@ -1,11 +1,11 @@
 """The critical-outage credit: half a day of subscription per 2 hours of stoppage (rules.md §4; seed 000)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
 from . import intervals
+from .frozen import frozen
 from .intervals import Interval
 from .money import exact, round_money, to_decimal, truncate
 from .policy import OutagePolicy
@@ -13,7 +13,7 @@ from .records import Incident
 from .uptime import Exclusions, incident_interval
 
 
-@dataclass(frozen=True)
+@frozen
 class OutageResult:
     downtime_seconds: int
     blocks: int

@@ -6,18 +6,18 @@ difference of two instants, so DST is counted, never assumed.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from .errors import DomainError
+from .frozen import frozen
 from .records import epoch
 
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
-@dataclass(frozen=True)
+@frozen
 class Period:
     label: str
     start: datetime  # aware, in the contract's zone

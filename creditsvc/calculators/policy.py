@@ -5,9 +5,11 @@ validating policies from data lives in `creditsvc.policies`; these types only ho
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import date, time
 from decimal import Decimal
+
+from .frozen import frozen
 
 CAUSES = ("provider", "maintenance", "force_majeure", "third_party", "isp", "customer")
 SEVERITIES = ("critical", "major", "minor")
@@ -17,14 +19,14 @@ APPLICATION_MODES = ("next_invoice", "next_quarter", "account_credit", "license_
 DELIVERIES = ("license_extension", "renewal_deduction")
 
 
-@dataclass(frozen=True)
+@frozen
 class Band:
     from_percent: Decimal
     credit_percent: Decimal
     termination_right: bool = False
 
 
-@dataclass(frozen=True)
+@frozen
 class UptimePolicy:
     commitment_percent: Decimal
     bands: tuple[Band, ...]
@@ -34,7 +36,7 @@ class UptimePolicy:
     termination_notice_days: int = 30  # seed 001: notice within 30 days of the month's last day
 
 
-@dataclass(frozen=True)
+@frozen
 class OutagePolicy:
     severity: str = "critical"
     block_hours: Decimal = Decimal(2)  # seed 000: each 2 hours of stoppage ...
@@ -48,7 +50,7 @@ class OutagePolicy:
     maintenance_notice_hours: Decimal | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class FinesPolicy:
     base_amount: Decimal = Decimal(500000)  # seed 000: 500,000 VND at the 2nd time
     multiplier: Decimal = Decimal(2)  # seed 000: double for each next time
@@ -56,7 +58,7 @@ class FinesPolicy:
     max_fine: Decimal | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class SupportPolicy:
     rates: dict[str, Decimal] = field(default_factory=lambda: {"1": Decimal(800), "2": Decimal(1095)})
     minimum_minutes: int = 15
@@ -69,7 +71,7 @@ class SupportPolicy:
     vat_percent: Decimal = Decimal(25)
 
 
-@dataclass(frozen=True)
+@frozen
 class BusinessHours:
     weekdays: frozenset[int] = frozenset(range(5))  # Monday=0 ... Sunday=6
     start: time = time(8, 0)
@@ -78,7 +80,7 @@ class BusinessHours:
     extra_closed_dates: frozenset[date] = frozenset()
 
 
-@dataclass(frozen=True)
+@frozen
 class Target:
     response: str | None = None  # "30m", "4h", "2d"
     resolution: str | None = None
@@ -86,13 +88,13 @@ class Target:
     breach_credit: Decimal | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class TicketPolicy:
     priorities: dict[str, Target]
     clock_starts: str = "opened"  # opened or confirmed (seed 000 counts from confirmation)
 
 
-@dataclass(frozen=True)
+@frozen
 class ApplicationPolicy:
     mode: str = "next_invoice"
     cash_refund: bool = False
@@ -100,7 +102,7 @@ class ApplicationPolicy:
     refund_days_on_termination: int | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class Policy:
     name: str
     currency: str | None = None

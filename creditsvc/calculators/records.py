@@ -6,12 +6,12 @@ because a naive time in a billing rule is an ambiguity, not a value.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from .errors import DomainError
+from .frozen import frozen
 from .policy import Policy
 
 
@@ -27,7 +27,7 @@ def _require_decimal(name: str, value) -> None:
         raise TypeError(f"{name} must be Decimal or int, got {type(value).__name__}")
 
 
-@dataclass(frozen=True)
+@frozen
 class Fee:
     amount: Decimal
     per: str = "month"  # month | quarter | year
@@ -36,7 +36,7 @@ class Fee:
         _require_decimal("fee.amount", self.amount)
 
 
-@dataclass(frozen=True)
+@frozen
 class Customer:
     name: str
     address: str | None = None
@@ -44,7 +44,7 @@ class Customer:
     email: str | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class Contract:
     id: str
     currency: str
@@ -63,7 +63,7 @@ class Contract:
         return ZoneInfo(self.timezone)
 
 
-@dataclass(frozen=True)
+@frozen
 class Incident:
     id: str
     started_at: datetime
@@ -74,7 +74,7 @@ class Incident:
     description: str = ""
 
 
-@dataclass(frozen=True)
+@frozen
 class BugOccurrence:
     id: str
     bug_id: str
@@ -82,7 +82,7 @@ class BugOccurrence:
     ticket_ref: str | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class SupportCase:
     id: str
     started_at: datetime
@@ -95,13 +95,13 @@ class SupportCase:
         _require_decimal("km", self.km)
 
 
-@dataclass(frozen=True)
+@frozen
 class Pause:
     start: datetime
     end: datetime
 
 
-@dataclass(frozen=True)
+@frozen
 class Ticket:
     id: str
     priority: str

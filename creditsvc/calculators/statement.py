@@ -1,7 +1,7 @@
 """One Statement for a contract and a period: every rule composed (rules.md §3-§10)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -9,6 +9,7 @@ from fractions import Fraction
 from . import intervals
 from .calendar import calendar_for
 from .fines import FinesResult, repeat_bug_fines
+from .frozen import frozen
 from .money import AmountOverflow, exact, round_money, sum_money
 from .outage import OutageResult, outage_credit
 from .periods import Period, add_months, local_midnight, months_in
@@ -22,7 +23,7 @@ FEE_MONTHS = {"month": 1, "quarter": 3, "year": 12}
 DEFAULT_CREDIT_CAP_PERCENT = UptimePolicy.__dataclass_fields__["credit_cap_percent"].default
 
 
-@dataclass(frozen=True)
+@frozen
 class StatementRequest:
     contract: Contract
     period: Period
@@ -33,14 +34,14 @@ class StatementRequest:
     tickets: tuple[Ticket, ...] = ()
 
 
-@dataclass(frozen=True)
+@frozen
 class Line:
     kind: str  # uptime_credit | outage_credit | repeat_bug_fine | ticket_breach_credit
     description: str
     amount: Decimal
 
 
-@dataclass(frozen=True)
+@frozen
 class Application:
     mode: str
     apply_on: date | None
@@ -48,7 +49,7 @@ class Application:
     refund_days_on_termination: int | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class Statement:
     contract_id: str
     period: Period

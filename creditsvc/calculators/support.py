@@ -2,13 +2,13 @@
 (rules.md §6; seed 003)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import lru_cache
 from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 
 from .calendar import BusinessCalendar
+from .frozen import frozen
 from .money import EXACT, exact, round_money, round_ratio, sum_money
 from .policy import SupportPolicy
 from .records import SupportCase, epoch
@@ -16,7 +16,7 @@ from .records import SupportCase, epoch
 BUSINESS, AFTER_HOURS, MILEAGE = "business_hours", "after_hours", "mileage"
 
 
-@dataclass(frozen=True)
+@frozen
 class SupportLine:
     case_id: str
     kind: str  # business_hours | after_hours | mileage
@@ -30,7 +30,7 @@ class SupportLine:
     description: str = ""
 
 
-@dataclass(frozen=True)
+@frozen
 class SupportResult:
     lines: tuple[SupportLine, ...]
     subtotal: Decimal

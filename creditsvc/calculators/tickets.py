@@ -3,7 +3,6 @@ seeds 000, 001, 003, 004)."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from functools import lru_cache
@@ -11,6 +10,7 @@ from functools import lru_cache
 from . import intervals
 from .calendar import BusinessCalendar
 from .errors import DomainError
+from .frozen import frozen
 from .money import round_money, sum_money, truncate
 from .policy import Target, TicketPolicy
 from .records import Ticket, epoch
@@ -38,14 +38,14 @@ def _target_seconds(text: str, day: int) -> int:
     return days * day + hours * 3600 + minutes * 60
 
 
-@dataclass(frozen=True)
+@frozen
 class TargetResult:
     target_seconds: int
     elapsed_seconds: int | None  # None while the clock has not started
     status: str  # met | breached | pending
 
 
-@dataclass(frozen=True)
+@frozen
 class TicketResult:
     ticket_id: str
     priority: str
@@ -55,7 +55,7 @@ class TicketResult:
     breach_credit: Decimal | None
 
 
-@dataclass(frozen=True)
+@frozen
 class TicketsResult:
     items: tuple[TicketResult, ...]
     compliance: dict[str, Decimal | None]

@@ -2,19 +2,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
 from . import intervals
+from .frozen import frozen
 from .intervals import Interval
 from .money import exact, round_money
 from .policy import Band, UptimePolicy
 from .records import Incident, epoch
 
 
-@dataclass(frozen=True)
+@frozen
 class Exclusions:
     """Which causes do not count as downtime, and how much notice makes maintenance announced."""
 
@@ -54,7 +54,7 @@ def split_downtime(
     return downtime, excluded_union
 
 
-@dataclass(frozen=True)
+@frozen
 class UptimeResult:
     service_seconds: int
     downtime_seconds: int
