@@ -27,7 +27,7 @@ def requires(*roles: str):
             scheme, _, key = header.partition(" ")
             caller = None
             if scheme.lower() == "bearer" and key.strip():
-                caller = authenticate(db.session(), key.strip(), current_app.extensions["creditsvc_keys"])
+                caller = authenticate(db.session, key.strip(), current_app.extensions["creditsvc_keys"])
             if caller is None:
                 return problem(401, "Unauthorized", "Send a valid API key as 'Authorization: Bearer <key>'.",
                                headers={"WWW-Authenticate": 'Bearer realm="creditsvc"'})

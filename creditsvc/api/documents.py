@@ -2,15 +2,19 @@
 from __future__ import annotations
 
 from flask import Response, current_app, request
-from marshmallow import Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, fields, validate
 
 from .. import db, render
 from ..observability import PDF_RENDER
+from ..schemas.compiled import CompiledLoad
 
 PDF_DOC = {"responses": {"200": {"content": {render.PDF_MIMETYPE: {"schema": {"type": "string", "format": "binary"}}}}}}
 
 
-class DocumentQuerySchema(Schema):
+class DocumentQuerySchema(CompiledLoad, Schema):
+    class Meta:
+        unknown = EXCLUDE  # what webargs asks of a query string anyway; then the compiled load takes it
+
     format = fields.String(validate=validate.OneOf(["json", "pdf"]), load_default=None,
                            metadata={"description": "pdf for a PDF (same as Accept: application/pdf)"})
     lang = fields.String(validate=validate.OneOf(render.LOCALES), load_default=None,

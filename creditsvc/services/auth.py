@@ -6,6 +6,7 @@ import hmac
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -58,10 +59,13 @@ class KeyCache:
             self._entries[key_hash] = (caller, time.monotonic() + _CACHE_SECONDS)
 
 
-def authenticate(session: Session, key: str, cache: KeyCache | None = None) -> Caller | None:
+def authenticate(session: Session | Callable[[], Session], key: str, cache: KeyCache | None = None) -> Caller | None:
+    """The caller a key belongs to, or None. `session` may be a function that returns one, so that a
+    key the cache knows costs no session at all."""
     key_hash = _hash(key)
     if cache is not None and (caller := cache.get(key_hash)):
         return caller
+    session = session() if callable(session) else session
     row = session.execute(select(ApiKey.name, ApiKey.role, ApiKey.key_hash)
                           .where(ApiKey.key_hash == key_hash)).one_or_none()
     session.rollback()  # a read: on SQLite the transaction would hold the write lock for the whole request
