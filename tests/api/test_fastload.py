@@ -219,7 +219,7 @@ def test_the_calculation_endpoint_takes_a_valid_body_by_the_fast_road(client, mo
     taken = []
     fast_load = CompiledLoad.load_body
     monkeypatch.setattr(CompiledLoad, "load_body", lambda self, body: taken.append(1) or fast_load(self, body))
-    monkeypatch.setattr(CompiledLoad, "load", lambda *a, **k: pytest.fail("the ordinary road was taken"))
+    monkeypatch.setattr(CalculationRequestSchema, "load", lambda *a, **k: pytest.fail("the ordinary road was taken"))
     response = client.post("/v1/calculations", json=SEPTEMBER_3CX)
     assert response.status_code == 200, response.json
     assert taken == [1] and response.json["credit_total"] == "400000"
