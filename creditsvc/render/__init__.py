@@ -25,12 +25,16 @@ from jinja2 import Environment, FunctionLoader, select_autoescape
 from markupsafe import Markup
 from weasyprint import CSS, HTML, Attachment
 from weasyprint.css.counters import CounterStyle
-from weasyprint.html import UA, UA_STYLESHEET
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
 
 from ..schemas.statement import credit_application
 from .formatting import Formatter
+
+try:
+    from weasyprint.html import UA, UA_STYLESHEET
+except ImportError:  # a WeasyPrint that keeps its HTML defaults elsewhere: they are used as they are
+    UA = UA_STYLESHEET = None
 
 LOCALES = ("vi", "da", "en")
 ASSET_SCHEME = "creditsvc-asset:"
@@ -121,7 +125,8 @@ def _font_config() -> tuple[FontConfiguration, CSS]:
     with _fonts_lock:
         if _fonts is None:
             style = _assets().joinpath("style.css").read_text("utf-8")
-            _defaults = _document_defaults(style + _assets().joinpath("base.html").read_text("utf-8"))
+            if UA is not None:
+                _defaults = _document_defaults(style + _assets().joinpath("base.html").read_text("utf-8"))
             _fonts = FontConfiguration()
             _stylesheet = CSS(string=style, font_config=_fonts, url_fetcher=AssetFetcher(), base_url=ASSET_SCHEME)
         return _fonts, _stylesheet
