@@ -44,12 +44,19 @@ Rate = tuple[Fraction, Decimal]  # exact rate per second, and the hourly rate as
 
 def hourly_rates(policy: SupportPolicy, level: str, agreement: str | None, currency: str) -> tuple[Rate, Rate]:
     """(business, after hours) per hour after the agreement discount and the surcharge."""
-    rate = exact(policy.rates[level])
-    if agreement:
-        rate *= 1 - exact(policy.agreement_discounts.get(agreement, Decimal(0))) / 100
+    discount = policy.agreement_discounts.get(agreement, Decimal(0)) if agreement else None
+    return _hourly_rates(policy.rates[level], discount, policy.after_hours_surcharge_percent, currency)
+
+
+@lru_cache(maxsize=1024)
+def _hourly_rates(rate: Decimal, discount: Decimal | None, surcharge: Decimal, currency: str) -> tuple[Rate, Rate]:
+    """hourly_rates of the numbers themselves, worked out once (a dozen Fraction operations a level)."""
+    hourly = exact(rate)
+    if discount is not None:
+        hourly *= 1 - exact(discount) / 100
     # seed 003: "Tillæg ved henvendelse udenfor normal arbejdstid er 100%"
-    after = rate * (1 + exact(policy.after_hours_surcharge_percent) / 100)
-    return (rate / 3600, _shown(rate, currency)), (after / 3600, _shown(after, currency))
+    after = hourly * (1 + exact(surcharge) / 100)
+    return (hourly / 3600, _shown(hourly, currency)), (after / 3600, _shown(after, currency))
 
 
 @lru_cache(maxsize=1024)
