@@ -14,7 +14,23 @@ def _database_url() -> str:
     return from_environment()["DATABASE_URL"]
 
 
+def _port_taken(host: str, port: int) -> bool:
+    """Whether something listens on host:port already. The workers bind with SO_REUSEPORT, which would
+    let a second server share the port silently; a plain bind, as this one, still fails."""
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.bind((host, port))
+    except OSError:
+        return True
+    return False
+
+
 def serve(args: argparse.Namespace) -> int:
+    if not args.dev and _port_taken(args.host, args.port):
+        print(f"creditsvc: {args.host}:{args.port} is in use (another server?)", file=sys.stderr)
+        return 1
     # Workers count metrics in files here, so /metrics adds up every worker. It must be set before
     # prometheus_client is first imported.
     metrics_dir = None
@@ -44,6 +60,10 @@ def serve(args: argparse.Namespace) -> int:
             self.cfg.set("threads", args.threads)
             # SIGTERM: stop accepting, finish requests in flight (up to 30 s), then exit.
             self.cfg.set("graceful_timeout", 30)
+            # Each worker listens on its own SO_REUSEPORT socket and the kernel spreads connections over
+            # them. On one shared socket the first worker to wake took them all: a client with 8
+            # keep-alive connections often had one worker, half the machine (bench/service_load.py).
+            self.cfg.set("reuse_port", True)
             self.cfg.set("accesslog", None)  # creditsvc logs one JSON line per request itself
             self.cfg.set("logger_class", JsonGunicornLogger)  # and gunicorn's own lines are JSON too
             self.cfg.set("child_exit", child_exit)

@@ -2,6 +2,7 @@
 import json
 import logging
 import os
+import socket
 import signal
 import subprocess
 import sys
@@ -295,3 +296,16 @@ def test_a_worker_restart_under_serve_keeps_metrics_and_every_log_line_is_json(t
     lines = [line for line in err.splitlines() if line.strip()]
     assert lines and all(json.loads(line) for line in lines), err[:2000]
     assert any("Booting worker" in json.loads(line).get("message", "") for line in lines)
+
+
+def test_serve_refuses_a_port_another_server_listens_on_although_its_workers_reuse_ports(tmp_path):
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        env = {**os.environ, "CREDITSVC_DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"}
+        result = subprocess.run([sys.executable, "-m", "creditsvc.cli", "serve", "--port", str(port)], env=env,
+                                capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert f"127.0.0.1:{port} is in use" in result.stderr
+    assert not (tmp_path / "x.sqlite3").exists()  # refused before it touched the database
