@@ -119,26 +119,31 @@ def test_a_compiled_load_of_any_corrupted_request_equals_marshmallows_or_hands_o
         assert refused.value.messages == errors  # errors are always marshmallow's own
 
 
+class HookedItem(CompiledLoad, Schema):
+    """A schema with a validator, a data_key, a callable default and both kinds of hook (also for
+    test_fastload)."""
+    n = fields.Integer(required=True, validate=validate.NoneOf([13]))
+    label = fields.String(load_default="none", data_key="name")
+    tags = fields.List(fields.String(), load_default=list)
+
+    @validates_schema
+    def positive(self, data, **kwargs):
+        if data["n"] < 0:
+            raise ValidationError("negative", "n")
+
+    @post_load
+    def pair(self, data, **kwargs):
+        return (data["n"], data["label"], tuple(data["tags"]))
+
+
+class HookedOuter(CompiledLoad, Schema):
+    items = fields.List(fields.Nested(HookedItem), required=True, validate=validate.Length(max=2))
+    extra = fields.Nested(HookedItem, allow_none=True, load_default=None)
+    count = fields.Integer(allow_none=True)
+
+
 def test_compiled_load_runs_hooks_defaults_and_validators_as_marshmallow_does():
-    class Item(CompiledLoad, Schema):
-        n = fields.Integer(required=True, validate=validate.NoneOf([13]))
-        label = fields.String(load_default="none", data_key="name")
-        tags = fields.List(fields.String(), load_default=list)
-
-        @validates_schema
-        def positive(self, data, **kwargs):
-            if data["n"] < 0:
-                raise ValidationError("negative", "n")
-
-        @post_load
-        def pair(self, data, **kwargs):
-            return (data["n"], data["label"], tuple(data["tags"]))
-
-    class Outer(CompiledLoad, Schema):
-        items = fields.List(fields.Nested(Item), required=True)
-        extra = fields.Nested(Item, allow_none=True, load_default=None)
-
-    schema = Outer()
+    schema = HookedOuter()
     for data in ({"items": [{"n": 1}, {"n": 2, "name": "b", "tags": ["x"]}]},
                  {"items": [], "extra": {"n": 5}},
                  {"items": [], "extra": None}):

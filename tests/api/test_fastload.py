@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate
 
 from creditsvc.jsonio import loads
 from creditsvc.schemas.calculation import CalculationRequestSchema
@@ -15,6 +15,7 @@ from creditsvc.schemas.compiled import CompiledLoad
 from creditsvc.schemas.fastload import HandOver, compile_json_load
 from creditsvc.schemas.records import RECORD_SCHEMAS
 from tests.api.conftest import OCTOBER_DK, SEPTEMBER_3CX
+from tests.api.test_compiled import HookedOuter
 from tests.api.test_calculations import ALL_PATHS, DELETE, _paths, _set, json_values
 from tests.calculators.factories import fast
 
@@ -163,26 +164,7 @@ def test_string_lengths_count_characters_as_marshmallow_does_astral_ones_include
 
 
 def test_hooks_defaults_nesting_and_null_run_as_marshmallow_runs_them():
-    class Item(CompiledLoad, Schema):
-        n = fields.Integer(required=True, validate=validate.NoneOf([13]))
-        label = fields.String(load_default="none", data_key="name")
-        tags = fields.List(fields.String(), load_default=list)
-
-        @validates_schema
-        def positive(self, data, **kwargs):
-            if data["n"] < 0:
-                raise ValidationError("negative", "n")
-
-        @post_load
-        def pair(self, data, **kwargs):
-            return (data["n"], data["label"], tuple(data["tags"]))
-
-    class Outer(CompiledLoad, Schema):
-        items = fields.List(fields.Nested(Item), required=True, validate=validate.Length(max=2))
-        extra = fields.Nested(Item, allow_none=True, load_default=None)
-        count = fields.Integer(allow_none=True)
-
-    schema = Outer()
+    schema = HookedOuter()
     outcomes = [assert_same_or_handed_over(schema, encoded(value)) for value in (
         {"items": [{"n": 1}, {"n": 2, "name": "b", "tags": ["x"]}]}, {"items": [], "extra": {"n": 5}},
         {"items": [], "extra": None, "count": None}, {"items": [], "count": "7"})]
