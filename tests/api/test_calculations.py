@@ -266,17 +266,28 @@ def _paths(node, prefix=()):
 ALL_PATHS = [p for body in (SEPTEMBER_3CX, OCTOBER_DK) for p in _paths(body) if p]
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(index=st.integers(0, len(ALL_PATHS) - 1), value=json_values, delete=st.booleans())
-def test_any_corruption_of_a_valid_body_gets_200_or_a_4xx_problem_never_a_500(client, index, value, delete):
+def corrupted(index: int, value, delete: bool, as_of: str | None = None):
+    """A worked example's body with the value at ALL_PATHS[index] replaced by `value` (or deleted), or
+    None where the path cannot take it."""
     path = ALL_PATHS[index]
     body = copy.deepcopy(SEPTEMBER_3CX if path in list(_paths(SEPTEMBER_3CX)) else OCTOBER_DK)
+    if as_of:
+        body["as_of"] = as_of
     try:
         _set(body, path, DELETE if delete else value)
     except (KeyError, IndexError, TypeError):
+        return None
+    return body
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(index=st.integers(0, len(ALL_PATHS) - 1), value=json_values, delete=st.booleans())
+def test_any_corruption_of_a_valid_body_gets_200_or_a_4xx_problem_never_a_500(client, index, value, delete):
+    body = corrupted(index, value, delete)
+    if body is None:
         return
     response = client.post("/v1/calculations", json=body)
-    assert response.status_code in (200, 400, 422), (path, value, response.json)
+    assert response.status_code in (200, 400, 422), (ALL_PATHS[index], value, response.json)
     if response.status_code != 200:
         assert response.mimetype == "application/problem+json"
     if response.status_code == 422:

@@ -13,7 +13,7 @@ from creditsvc.schemas.calculation import CalculationRequestSchema
 from creditsvc.schemas.compiled import CompiledLoad, compile_dump, compile_load
 from creditsvc.schemas.statement import StatementSchema, dump_statement
 from tests.api.conftest import OCTOBER_DK, SEPTEMBER_3CX
-from tests.api.test_calculations import ALL_PATHS, DELETE, _paths, _set, json_values
+from tests.api.test_calculations import ALL_PATHS, corrupted, json_values
 from tests.calculators.factories import fast
 from tests.calculators.test_properties import random_statements
 
@@ -96,12 +96,8 @@ def test_compiled_load_of_a_valid_request_equals_marshmallows_without_handing_ov
 @fast(400)
 @given(index=st.integers(0, len(ALL_PATHS) - 1), value=json_values, delete=st.booleans())
 def test_a_compiled_load_of_any_corrupted_request_equals_marshmallows_or_hands_over(index, value, delete):
-    path = ALL_PATHS[index]
-    body = copy.deepcopy(SEPTEMBER_3CX if path in list(_paths(SEPTEMBER_3CX)) else OCTOBER_DK)
-    body["as_of"] = "2026-11-01T00:00:00Z"
-    try:
-        _set(body, path, DELETE if delete else value)
-    except (KeyError, IndexError, TypeError):
+    body = corrupted(index, value, delete, as_of="2026-11-01T00:00:00Z")
+    if body is None:
         return
     expected, errors = marshmallow_load(body)
     try:
@@ -109,7 +105,7 @@ def test_a_compiled_load_of_any_corrupted_request_equals_marshmallows_or_hands_o
     except Exception:  # noqa: BLE001 - handing over is always allowed
         compiled = None
     else:
-        assert errors is None, (path, value, errors)  # never accepts what marshmallow refuses
+        assert errors is None, (ALL_PATHS[index], value, errors)  # never accepts what marshmallow refuses
         assert compiled == expected
     if errors is None:
         assert REQUEST.load(body) == expected
