@@ -14,22 +14,31 @@ def _database_url() -> str:
     return from_environment()["DATABASE_URL"]
 
 
-def _port_taken(host: str, port: int) -> bool:
-    """Whether something listens on host:port already. The workers bind with SO_REUSEPORT, which would
-    let a second server share the port silently; a plain bind, as this one, still fails."""
+def _port_in_use(host: str, port: int) -> str | None:
+    """Why host:port cannot be served (another server listens there; the address is not this machine's),
+    or None. The workers bind with SO_REUSEPORT, which would let a second server share the port
+    silently; this probe binds without it, and with SO_REUSEADDR as gunicorn does, so connections
+    the last run left in TIME-WAIT do not count."""
+    import errno
     import socket
 
+    address = host[1:-1] if host.startswith("[") and host.endswith("]") else host  # gunicorn's [::1]
     try:
-        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
-            probe.bind((host, port))
-    except OSError:
-        return True
-    return False
+        with socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((address, port))
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            return f"{host}:{port} is in use (another server?)"
+        return f"cannot listen on {host}:{port}: {error.strerror or error}"
+    return None
 
 
 def serve(args: argparse.Namespace) -> int:
-    if not args.dev and _port_taken(args.host, args.port):
-        print(f"creditsvc: {args.host}:{args.port} is in use (another server?)", file=sys.stderr)
+    # A socket per worker needs a port known before the workers start: not with --port 0.
+    reuse_port = not args.dev and args.port != 0
+    if reuse_port and (problem := _port_in_use(args.host, args.port)):
+        print(f"creditsvc: {problem}", file=sys.stderr)
         return 1
     # Workers count metrics in files here, so /metrics adds up every worker. It must be set before
     # prometheus_client is first imported.
@@ -63,7 +72,7 @@ def serve(args: argparse.Namespace) -> int:
             # Each worker listens on its own SO_REUSEPORT socket and the kernel spreads connections over
             # them. On one shared socket the first worker to wake took them all: a client with 8
             # keep-alive connections often had one worker, half the machine (bench/service_load.py).
-            self.cfg.set("reuse_port", True)
+            self.cfg.set("reuse_port", reuse_port)
             self.cfg.set("accesslog", None)  # creditsvc logs one JSON line per request itself
             self.cfg.set("logger_class", JsonGunicornLogger)  # and gunicorn's own lines are JSON too
             self.cfg.set("child_exit", child_exit)

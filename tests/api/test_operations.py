@@ -309,3 +309,29 @@ def test_serve_refuses_a_port_another_server_listens_on_although_its_workers_reu
     assert result.returncode == 1
     assert f"127.0.0.1:{port} is in use" in result.stderr
     assert not (tmp_path / "x.sqlite3").exists()  # refused before it touched the database
+
+
+def test_the_port_probe_takes_a_port_the_last_run_left_in_time_wait_and_bracketed_ipv6_hosts():
+    from creditsvc.cli import _port_in_use
+
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+    client = socket.create_connection(("127.0.0.1", port))
+    served, _ = listener.accept()
+    assert _port_in_use("127.0.0.1", port) == f"127.0.0.1:{port} is in use (another server?)"
+    served.close()  # the server side closes first: its end of the connection waits in TIME-WAIT
+    client.close()
+    listener.close()
+    assert _port_in_use("127.0.0.1", port) is None  # gunicorn (SO_REUSEADDR) would serve it, so may we
+    assert _port_in_use("192.0.2.1", port).startswith("cannot listen on 192.0.2.1:")  # not this machine's
+    if socket.has_ipv6:
+        try:
+            with socket.socket(socket.AF_INET6) as v6:
+                v6.bind(("::1", 0))
+                free = v6.getsockname()[1]
+        except OSError:
+            return  # no IPv6 loopback on this machine
+        assert _port_in_use("[::1]", free) is None
