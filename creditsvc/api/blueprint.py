@@ -3,6 +3,7 @@ takes a valid body of a schema that can load it from bytes (schemas/fastload.py)
 from __future__ import annotations
 
 import flask_smorest
+from marshmallow import Schema
 from webargs.core import _UNKNOWN_DEFAULT_PARAM, missing
 from webargs.flaskparser import FlaskParser, is_json_request
 
@@ -17,7 +18,7 @@ class DecimalParser(FlaskParser):
         return loads(req.get_data(cache=True))
 
     def parse(self, argmap, req=None, *, location=None, unknown=_UNKNOWN_DEFAULT_PARAM, validate=None, **kwargs):
-        fast = getattr(argmap, "load_body", None)
+        fast = getattr(argmap, "load_body", None) if isinstance(argmap, Schema) else None  # not a class
         location = location or self.location
         if fast is not None and location == "json" and validate is None and self._unknown(unknown) in (None, argmap.unknown):
             req = req if req is not None else self.get_default_request()

@@ -18,6 +18,8 @@ from typing import Any
 from marshmallow import EXCLUDE, INCLUDE, Schema, fields
 from marshmallow.utils import missing
 
+from .fastload import HandOver, compile_json_load
+
 _ABSENT = object()
 
 
@@ -216,7 +218,14 @@ class CompiledLoad:
         that road is unsure. Only for a schema that refuses unknown fields, as request bodies do."""
         compiled = self.__dict__.get("_body_load")
         if compiled is None:
-            from .fastload import compile_json_load
-
-            compiled = self.__dict__["_body_load"] = compile_json_load(self)
+            try:
+                compiled = compile_json_load(self)
+            except TypeError:  # a schema that road cannot load alike (unknown=EXCLUDE, hooks, ...)
+                compiled = _NOT_COMPILED
+            self.__dict__["_body_load"] = compiled
+        if compiled is _NOT_COMPILED:
+            raise HandOver
         return compiled(body)
+
+
+_NOT_COMPILED = object()  # a schema compile_json_load refuses takes the ordinary road, every time

@@ -211,3 +211,42 @@ def test_a_refused_body_gets_marshmallows_own_errors_over_http(client, monkeypat
     assert fast_response.status_code == ordinary_response.status_code == 422
     assert fast_response.json == ordinary_response.json
     assert "incidents.0.cause" in fast_response.json["errors"]
+
+
+def test_schemas_the_fast_road_cannot_load_alike_hand_every_body_over_instead_of_failing():
+    class Lenient(CompiledLoad, Schema):  # unknown keys skipped unread: jsonio would refuse some of them
+        class Meta:
+            unknown = "exclude"
+
+        a = fields.String()
+
+    class Dotted(CompiledLoad, Schema):
+        a = fields.String(attribute="x.y")
+
+    class Preloaded(CompiledLoad, Schema):
+        a = fields.String()
+
+        @pre_load
+        def same(self, data, **kwargs):
+            return data
+
+    huge = b'{"a": "x", "junk": ' + b"1" * 5000 + b"}"
+    assert ordinary(Lenient(), huge)[1] is not None  # a 400 on the ordinary road
+    for schema, body in ((Lenient(), huge), (Lenient(), b'{"a": "x", "junk": "\xff\xfe"}'), (Dotted(), b'{"a": "x"}'),
+                         (Preloaded(), b'{"a": "x"}')):
+        with pytest.raises(TypeError):
+            compile_json_load(schema)
+        for _ in range(2):  # the refusal is remembered, not compiled again
+            with pytest.raises(HandOver):
+                schema.load_body(body)
+
+
+def test_the_parser_takes_a_schema_class_by_the_ordinary_road(app):
+    from werkzeug.exceptions import UnprocessableEntity
+
+    from creditsvc.api.blueprint import DecimalParser
+
+    with app.test_request_context("/", method="POST", data=b'{"period": "2026-09"}', content_type="application/json"):
+        with pytest.raises(UnprocessableEntity) as refused:  # webargs' own 422, not an AttributeError (a 500)
+            DecimalParser().parse(CalculationRequestSchema, location="json")
+    assert "contract" in refused.value.data["messages"]["json"]
