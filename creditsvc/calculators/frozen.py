@@ -18,30 +18,34 @@ def frozen(cls: type) -> type:
     fields = dataclasses.fields(cls)
     if any(field.kw_only for field in fields) or "__slots__" in cls.__dict__:
         raise TypeError(f"@frozen does not support keyword-only fields or slots ({cls.__name__})")
-    names: dict[str, object] = {"NO_VALUE": object()}
+    if any(field.name.startswith("_frozen_") or hasattr(type(cls.__dict__.get(field.name)), "__set__")
+           for field in fields):
+        return cls  # a name the generated code uses, or a descriptor field: dataclasses' own __init__
+    names: dict[str, object] = {"_frozen_no_value": object()}
     params, stores, factories = [], [], []
     for index, field in enumerate(fields):
         if field.default is not dataclasses.MISSING:
-            names[f"default{index}"] = field.default
-            value = f"default{index}"
+            names[f"_frozen_default{index}"] = field.default
+            value = f"_frozen_default{index}"
         elif field.default_factory is not dataclasses.MISSING:
-            names[f"factory{index}"] = field.default_factory
-            value = "NO_VALUE"
-            factories.append(f"    if {field.name} is NO_VALUE: {field.name} = factory{index}()"
-                             if field.init else f"    {field.name} = factory{index}()")
+            names[f"_frozen_factory{index}"] = field.default_factory
+            value = "_frozen_no_value"
+            factories.append(f"    if {field.name} is _frozen_no_value: {field.name} = _frozen_factory{index}()"
+                             if field.init else f"    {field.name} = _frozen_factory{index}()")
         else:
             value = None
         if field.init:
             params.append(field.name if value is None else f"{field.name}={value}")
-        elif value != "NO_VALUE":
+        elif value != "_frozen_no_value":
             continue  # dataclasses leave it to the class attribute, and so does this
-        stores.append(f"    values[{field.name!r}] = {field.name}")
-    lines = [f"def __init__(self, {', '.join(params)}):", *factories, "    values = self.__dict__", *stores]
+        stores.append(f"    _frozen_values[{field.name!r}] = {field.name}")
+    lines = [f"def __init__(_frozen_self, {', '.join(params)}):", *factories,
+             "    _frozen_values = _frozen_self.__dict__", *stores]
     if hasattr(cls, "__post_init__"):
-        lines.append("    self.__post_init__()")
+        lines.append("    _frozen_self.__post_init__()")
     exec("\n".join(lines), names)  # noqa: S102 - the class's own field names only
     init = names["__init__"]
-    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    init.__qualname__, init.__module__ = f"{cls.__qualname__}.__init__", cls.__module__
     if _call(init) != _call(cls.__init__):  # the same call as dataclasses' own, or none at all
         raise TypeError(f"@frozen would change how {cls.__name__} is called")
     cls.__init__ = init
@@ -49,6 +53,6 @@ def frozen(cls: type) -> type:
 
 
 def _call(init) -> tuple[tuple[str, ...], int]:
-    """The parameter names of an __init__ and how many of them have a default."""
+    """The parameter names of an __init__ after `self`, and how many of them have a default."""
     code = init.__code__
-    return code.co_varnames[:code.co_argcount + code.co_kwonlyargcount], len(init.__defaults__ or ())
+    return code.co_varnames[1:code.co_argcount + code.co_kwonlyargcount], len(init.__defaults__ or ())

@@ -110,3 +110,33 @@ def test_defaults_factories_post_init_and_positional_calls_behave_as_in_dataclas
     with pytest.raises(TypeError):
         ours(1, d=5)
     assert calls.count(1) == 8 and calls.count(3) == 2 and -1 in calls
+
+
+def test_fields_named_like_the_generated_code_or_self_and_descriptor_defaults_behave_as_in_dataclasses():
+    class Doubling:
+        def __set_name__(self, owner, name):
+            self.name = "_" + name
+
+        def __get__(self, obj, owner=None):
+            return 10 if obj is None else getattr(obj, self.name)
+
+        def __set__(self, obj, value):
+            object.__setattr__(obj, self.name, value * 2)
+
+    def definitions():
+        class Values:
+            self: str
+            values: tuple = ()
+            _frozen_no_value: int = 0
+
+        class Described:
+            n: Doubling = Doubling()
+
+        return Values, Described
+
+    (values, described), (their_values, their_described) = (
+        map(frozen, definitions()), map(dataclasses.dataclass(frozen=True), definitions()))
+    assert vars(values("x", (1, 2))) == vars(their_values("x", (1, 2))) == {
+        "self": "x", "values": (1, 2), "_frozen_no_value": 0}
+    for args in ((), (3,)):
+        assert vars(described(*args)) == vars(their_described(*args))
