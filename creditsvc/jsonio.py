@@ -40,6 +40,14 @@ def _clean(value) -> None:
 
 
 def loads(text: str | bytes):
+    if isinstance(text, (bytes, bytearray)):
+        # JSON between systems is UTF-8 (RFC 8259 §8.1). json.loads would also guess UTF-16 and UTF-32,
+        # and decode surrogates written as raw bytes, which nothing can store: both 400 here.
+        try:
+            text = bytes(text).decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise json.JSONDecodeError(f"the body is not UTF-8 ({error.reason} at byte {error.start})",
+                                       "<body>", 0) from None
     try:
         value = json.loads(text, parse_float=Decimal, parse_constant=_refuse_constant)
     except json.JSONDecodeError:

@@ -111,6 +111,8 @@ def resolve(spec: Mapping[str, Any]) -> tuple[dict[str, Any], Policy]:
         key = canonical_json(_typed(spec))
     except TypeError:  # a float, or something that is not JSON: refused by the validation, naming it
         return _resolve(spec)
+    except RecursionError:  # JSON may nest ~1,000 deep; no policy nests more than four
+        raise PolicyError({"_": ["The policy is nested too deeply."]}) from None
     with _cache_lock:
         hit = _cache.get(key)
     if hit is None:

@@ -320,3 +320,29 @@ def test_an_id_with_a_trailing_newline_is_refused(client, body_3cx):
     body_3cx["incidents"][0]["id"] = "inc-1\n"
     response = client.post("/v1/calculations", json=body_3cx)
     assert response.status_code == 422 and "incidents.0.id" in response.json["errors"]
+
+
+@pytest.mark.parametrize("body", [
+    json.dumps(SEPTEMBER_3CX).encode().replace(b'"name": "', b'"name": "\xed\xa0\x80', 1),  # a raw surrogate
+    json.dumps(SEPTEMBER_3CX).encode("utf-16"),  # RFC 8259: JSON between systems is UTF-8
+    json.dumps(SEPTEMBER_3CX).encode("utf-32"),
+], ids=["raw-surrogate", "utf-16", "utf-32"])
+def test_a_body_that_is_not_utf_8_is_a_400_on_every_road(client, body):
+    for path, method in (("/v1/calculations", client.post), ("/v1/contracts/acme-3cx", client.put)):
+        payload = body if path == "/v1/calculations" else body.replace(b"{", b"", 1)  # any body, any endpoint
+        response = method(path, data=payload, content_type="application/json")
+        assert response.status_code == 400, (path, response.json)
+        assert response.mimetype == "application/problem+json"
+
+
+@pytest.mark.parametrize("depth", [600, 900, 990])
+def test_a_policy_nested_about_as_deep_as_python_recurses_is_a_4xx_not_a_500(client, depth):
+    # Where the parser's recursion ends depends on the stack the request runs on: refused as JSON (400)
+    # or as a policy (422), never a RecursionError (500).
+    body = copy.deepcopy(SEPTEMBER_3CX)
+    body["contract"]["policy"]["overrides"] = "DEEP"
+    deep = '{"x": ' * depth + "{}" + "}" * depth  # written out: json.dumps itself would not recurse that deep
+    raw = json.dumps(body).replace('"DEEP"', deep)
+    response = client.post("/v1/calculations", data=raw, content_type="application/json")
+    assert response.status_code in (400, 422), response.json
+    assert response.mimetype == "application/problem+json"
