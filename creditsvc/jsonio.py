@@ -41,21 +41,23 @@ def _clean(value) -> None:
 
 def loads(text: str | bytes):
     if isinstance(text, (bytes, bytearray)):
+        raw = bytes(text)
         # JSON between systems is UTF-8 (RFC 8259 §8.1). json.loads would also guess UTF-16 and UTF-32,
         # and decode surrogates written as raw bytes, which nothing can store: both 400 here.
         try:
-            text = bytes(text).decode("utf-8")
+            text = raw.decode("utf-8")
         except UnicodeDecodeError as error:
             raise json.JSONDecodeError(f"the body is not UTF-8 ({error.reason} at byte {error.start})",
                                        "<body>", 0) from None
+    else:
+        raw = text.encode("utf-8", "surrogatepass")
     try:
         value = json.loads(text, parse_float=Decimal, parse_constant=_refuse_constant)
     except json.JSONDecodeError:
         raise
     except (ValueError, RecursionError) as error:  # e.g. an integer of 5,000 digits, or 100,000 '['
         raise json.JSONDecodeError(f"unusable JSON: {type(error).__name__}", "<body>", 0) from None
-    raw = text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass")
-    if needs_cleaning(raw) or "\x00" in (text if isinstance(text, str) else ""):
+    if needs_cleaning(raw) or "\x00" in text:
         _clean(value)  # only bodies that escape a surrogate or NUL pay for the walk
     return value
 

@@ -17,9 +17,10 @@ The schemas' own `validates_schema` and `post_load` hooks then run as marshmallo
 schema stays the one description of the wire format, of its errors and of openapi.yaml.
 
 Only the road of valid requests is fast. At any doubt - a msgspec error, a refusal by a field or a
-hook, a body jsonio reads specially (one that escapes a lone surrogate or NUL) - `HandOver` is raised, and the caller parses the body the ordinary way, so
-marshmallow decides and every error response is marshmallow's own. tests/api/test_fastload.py shows
-the result equal to marshmallow's, on valid requests and on any corruption of one.
+hook, a body jsonio reads specially (one that escapes a lone surrogate or NUL) - `HandOver` is
+raised, and the caller parses the body the ordinary way, so marshmallow decides and every error
+response is marshmallow's own. tests/api/test_fastload.py shows the result equal to marshmallow's,
+on valid requests and on any corruption of one.
 """
 from __future__ import annotations
 
@@ -33,7 +34,6 @@ from marshmallow.utils import missing
 
 from ..jsonio import needs_cleaning
 from .fields import Timestamp
-
 
 
 class HandOver(Exception):

@@ -115,9 +115,11 @@ class Timestamp(fields.Field):
             raise ValidationError("Sub-second precision is not supported: durations are whole seconds.")
         # The year first: far years would overflow astimezone. Then the range in UTC: comparing datetimes
         # of two zones costs 1.5 µs, of one zone 0.1 µs.
-        if not 1969 <= moment.year <= 2200 or not EARLIEST <= (moment := moment.astimezone(timezone.utc)) < LATEST:
-            raise ValidationError("Timestamps must lie between 1970 and 2200.")
-        return moment
+        if 1969 <= moment.year <= 2200:
+            moment = moment.astimezone(timezone.utc)
+            if EARLIEST <= moment < LATEST:
+                return moment
+        raise ValidationError("Timestamps must lie between 1970 and 2200.")
 
     def _serialize(self, value, attr, obj, **kwargs):
         if value is None:
