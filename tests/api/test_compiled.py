@@ -1,7 +1,9 @@
 """The compiled dump and load give exactly what marshmallow's own dump and load of the same schema give."""
 import copy
 import sys
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
@@ -11,6 +13,7 @@ from marshmallow import Schema, ValidationError, fields, post_dump, post_load, v
 from creditsvc.calculators.statement import compute_statement
 from creditsvc.schemas.calculation import CalculationRequestSchema
 from creditsvc.schemas.compiled import CompiledLoad, compile_dump, compile_load
+from creditsvc.schemas.fields import utc_text
 from creditsvc.schemas.statement import StatementSchema, dump_statement
 from tests.api.conftest import OCTOBER_DK, SEPTEMBER_3CX
 from tests.api.test_calculations import ALL_PATHS, corrupted, json_values
@@ -21,6 +24,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 from typical_month import calculation_body  # noqa: E402
 
 REFERENCE = StatementSchema()
+
+
+@fast(500)
+@given(st.datetimes(min_value=datetime(1970, 1, 2), max_value=datetime(2199, 12, 31),
+                    timezones=st.sampled_from([timezone.utc, timezone(timedelta(hours=7)), ZoneInfo("Europe/Copenhagen"),
+                                               timezone(timedelta(hours=-3, minutes=-30)), ZoneInfo("UTC")])))
+def test_a_timestamp_leaves_as_isoformat_in_utc_with_z_writes_it(moment):
+    """utc_text takes msgspec's road; what it writes is isoformat's text, microseconds included."""
+    assert utc_text(moment) == moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
 @fast(300)
