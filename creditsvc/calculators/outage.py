@@ -30,6 +30,20 @@ def _blocks(seconds: int, policy: OutagePolicy) -> int:
     return blocks.numerator // blocks.denominator
 
 
+def _outages(incidents: list[Incident], as_of: int) -> list[Interval]:
+    """The stoppages the incidents report: reports that share a second are one outage; reports that
+    only touch (one ends as the next starts) stay two."""
+    outages: list[list[int]] = []
+    for start, end in sorted(incident_interval(i, as_of) for i in incidents):
+        if end <= start:
+            continue
+        if outages and start < outages[-1][1]:
+            outages[-1][1] = max(outages[-1][1], end)
+        else:
+            outages.append([start, end])
+    return [(start, end) for start, end in outages]
+
+
 def outage_credit(
     policy: OutagePolicy,
     incidents: list[Incident],
@@ -46,13 +60,13 @@ def outage_credit(
     leaves after the uptime credit, in whole minor units (None: no cap)."""
     critical = [i for i in incidents if i.severity == policy.severity and exclusions.counts(i)]
 
-    def counted(group: list[Incident]) -> int:
-        union = intervals.union(incident_interval(i, as_of) for i in group)
+    def counted_seconds(union: list[Interval]) -> int:
         return intervals.length(intervals.subtract(intervals.intersect(union, service), excluded))
 
-    if policy.scope == "incident":
-        # Each second of stoppage belongs to the earliest incident covering it: overlapping reports
-        # of one outage are never counted twice (rules.md §3).
+    if policy.scope == "incident" and policy.rounding == "started":
+        # Started blocks: each second of stoppage belongs to the earliest incident covering it, so
+        # overlapping reports are never counted twice (rules.md §3); splitting an outage between its
+        # reports can only start more blocks, never fewer.
         per_incident, covered = [], []
         for incident in sorted(critical, key=lambda i: (incident_interval(i, as_of), i.id)):
             own = intervals.subtract(intervals.intersect(intervals.union([incident_interval(incident, as_of)]), service),
@@ -61,8 +75,15 @@ def outage_credit(
             covered.append(incident_interval(incident, as_of))
         downtime = sum(per_incident)
         blocks = sum(_blocks(seconds, policy) for seconds in per_incident)
+    elif policy.scope == "incident":
+        # Completed blocks: reports that overlap are one outage, rounded once (rules.md §3). Split
+        # between its reports, an outage would lose its partial blocks, so a second report of the
+        # same stoppage could lower the credit.
+        per_outage = [counted_seconds([outage]) for outage in _outages(critical, as_of)]
+        downtime = sum(per_outage)
+        blocks = sum(_blocks(seconds, policy) for seconds in per_outage)
     else:
-        downtime = counted(critical)
+        downtime = counted_seconds(intervals.union(incident_interval(i, as_of) for i in critical))
         blocks = _blocks(downtime, policy)
 
     days = blocks * exact(policy.days_per_block)

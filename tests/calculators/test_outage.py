@@ -146,7 +146,29 @@ def test_under_incident_scope_overlapping_incidents_are_not_counted_twice():
     assert (twice.downtime_seconds, twice.blocks) == (4 * H, 2)
     staggered = credit(critical("A", hcm(2026, 9, 10, 10), 3 * H), critical("B", hcm(2026, 9, 10, 11), 3 * H),
                        policy=policy)
-    assert staggered.downtime_seconds == 4 * H and staggered.blocks == 1 + 0  # 3 h -> 1 block, then 1 h -> 0
+    assert staggered.downtime_seconds == 4 * H and staggered.blocks == 2  # one outage 10:00-14:00
+    started = policy_1office(outage_credit=OutagePolicy(scope="incident", rounding="started"))
+    staggered = credit(critical("A", hcm(2026, 9, 10, 10), 3 * H), critical("B", hcm(2026, 9, 10, 11), 3 * H),
+                       policy=started)
+    assert staggered.downtime_seconds == 4 * H and staggered.blocks == 2 + 1  # A's 3 h start 2, B's last hour 1
+
+
+def test_under_incident_scope_a_second_report_of_an_outage_never_lowers_its_completed_blocks():
+    # A 2 h outage is one block. A second report of its first hour (same start, an id that sorts first)
+    # used to take that hour for itself: 1 h + 1 h, each rounded down, and the block was lost.
+    policy = policy_1office(outage_credit=OutagePolicy(scope="incident"))
+    alone = credit(critical("B", hcm(2026, 9, 10, 10), 2 * H), policy=policy)
+    reported_twice = credit(critical("B", hcm(2026, 9, 10, 10), 2 * H), critical("A", hcm(2026, 9, 10, 10), 1 * H),
+                            policy=policy)
+    assert (alone.downtime_seconds, alone.blocks) == (reported_twice.downtime_seconds, reported_twice.blocks) == (2 * H, 1)
+    assert reported_twice.credit_amount == alone.credit_amount > 0
+
+
+def test_under_incident_scope_reports_that_only_touch_are_two_outages():
+    policy = policy_1office(outage_credit=OutagePolicy(scope="incident"))
+    touching = credit(critical("A", hcm(2026, 9, 10, 10), 90 * 60), critical("B", hcm(2026, 9, 10, 11, 30), 90 * 60),
+                      policy=policy)
+    assert (touching.downtime_seconds, touching.blocks) == (3 * H, 0)  # 1 h 30 and 1 h 30, each rounded down
 
 
 def test_outage_exclusions_never_change_the_uptime_figures():
