@@ -9,9 +9,9 @@ import tempfile
 
 
 def _database_url() -> str:
-    from .config import from_environment
+    from .config import database_url
 
-    return from_environment()["DATABASE_URL"]
+    return database_url()
 
 
 def _port_in_use(host: str, port: int) -> str | None:
@@ -194,14 +194,38 @@ def openapi(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Settings that cannot be used, and a database that cannot be reached, end with one line on
+    stderr, not a traceback."""
+    from sqlalchemy.exc import NoSuchModuleError, OperationalError
+
+    from .config import SettingError
+
+    try:
+        return _run(argv)
+    except SettingError as error:
+        print(f"creditsvc: {error}", file=sys.stderr)
+        return 2
+    except NoSuchModuleError as error:  # postgres+nodriver://
+        print(f"creditsvc: CREDITSVC_DATABASE_URL names a database driver that is not installed ({error})",
+              file=sys.stderr)
+        return 2
+    except OperationalError as error:
+        reason = str(error.orig or error).strip().splitlines() or ["no reason given"]
+        print(f"creditsvc: the database does not answer: {reason[0]}", file=sys.stderr)
+        return 1
+
+
+def _run(argv: list[str] | None) -> int:
+    from .config import integer
+
     parser = argparse.ArgumentParser(prog="creditsvc", description="SLA credits and support billing service")
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("serve", help="migrate the database, then serve the HTTP API with gunicorn")
     run.add_argument("--host", default=os.environ.get("CREDITSVC_HOST", "127.0.0.1"))
-    run.add_argument("--port", type=int, default=int(os.environ.get("CREDITSVC_PORT", "8000")))
-    run.add_argument("--workers", type=int, default=int(os.environ.get("CREDITSVC_WORKERS", os.cpu_count() or 1)))
-    run.add_argument("--threads", type=int, default=int(os.environ.get("CREDITSVC_THREADS", "4")))
+    run.add_argument("--port", type=int, default=integer("CREDITSVC_PORT", 8000))
+    run.add_argument("--workers", type=int, default=integer("CREDITSVC_WORKERS", os.cpu_count() or 1, minimum=1))
+    run.add_argument("--threads", type=int, default=integer("CREDITSVC_THREADS", 4, minimum=1))
     run.add_argument("--dev", action="store_true", help="Flask's development server with the reloader")
     run.set_defaults(handler=serve)
 

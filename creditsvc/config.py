@@ -4,14 +4,46 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-DEFAULT_DATABASE = Path.cwd() / "creditsvc.sqlite3"
+DEFAULT_DATABASE = "creditsvc.sqlite3"  # in the working directory
+
+
+class SettingError(ValueError):
+    """A setting in the environment that cannot be used; the CLI prints it and exits with 2."""
+
+
+def integer(name: str, default: int, minimum: int = 0) -> int:
+    """An integer setting; unset or empty is the default."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise SettingError(f"{name} must be a whole number, not {text[:40]!r}") from None
+    if value < minimum:
+        raise SettingError(f"{name} must be at least {minimum}, not {value}")
+    return value
+
+
+def database_url() -> str:
+    """CREDITSVC_DATABASE_URL (unset or empty: the SQLite file), checked to be a database URL."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    url = os.environ.get("CREDITSVC_DATABASE_URL", "").strip() or f"sqlite:///{Path.cwd() / DEFAULT_DATABASE}"
+    try:
+        make_url(url)
+    except ArgumentError:  # the message would repeat the URL, password and all
+        raise SettingError("CREDITSVC_DATABASE_URL is not a database URL "
+                           "(e.g. sqlite:///creditsvc.sqlite3 or postgresql+psycopg://user@host:5432/name)") from None
+    return url
 
 
 def from_environment() -> dict:
     return {
-        "DATABASE_URL": os.environ.get("CREDITSVC_DATABASE_URL", f"sqlite:///{DEFAULT_DATABASE}"),
+        "DATABASE_URL": database_url(),
         # A body larger than this gets 413 before it is parsed.
-        "MAX_CONTENT_LENGTH": int(os.environ.get("CREDITSVC_MAX_BODY_BYTES", 5 * 1024 * 1024)),
+        "MAX_CONTENT_LENGTH": integer("CREDITSVC_MAX_BODY_BYTES", 5 * 1024 * 1024, minimum=1),
         # The seller printed on documents; frozen into each credit note when it is issued.
         "SELLER": {key: os.environ.get(f"CREDITSVC_SELLER_{key.upper()}") or None
                    for key in ("name", "address", "tax_id", "email")},

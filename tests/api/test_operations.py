@@ -335,3 +335,34 @@ def test_the_port_probe_takes_a_port_the_last_run_left_in_time_wait_and_brackete
         except OSError:
             return  # no IPv6 loopback on this machine
         assert _port_in_use("[::1]", free) is None
+
+
+@pytest.mark.parametrize("setting, value, code, says", [
+    ("CREDITSVC_DATABASE_URL", "not-a-url", 2, "CREDITSVC_DATABASE_URL is not a database URL"),
+    ("CREDITSVC_DATABASE_URL", "postgresql+nodriver://x@127.0.0.1/db", 2, "driver that is not installed"),
+    ("CREDITSVC_DATABASE_URL", "postgresql+psycopg://postgres:s3cret@127.0.0.1:1/test", 1, "does not answer"),
+    ("CREDITSVC_PORT", "eighty", 2, "CREDITSVC_PORT must be a whole number, not 'eighty'"),
+    ("CREDITSVC_WORKERS", "0", 2, "CREDITSVC_WORKERS must be at least 1"),
+    ("CREDITSVC_MAX_BODY_BYTES", "5MB", 2, "CREDITSVC_MAX_BODY_BYTES must be a whole number"),
+])
+def test_a_setting_that_cannot_be_used_ends_the_cli_with_one_line_not_a_traceback(
+        monkeypatch, capsys, tmp_path, setting, value, code, says):
+    from creditsvc.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(setting, value)
+    command = ["openapi"] if setting == "CREDITSVC_MAX_BODY_BYTES" else ["db", "upgrade"]
+    assert main(command) == code
+    err = capsys.readouterr().err
+    assert says in err and "Traceback" not in err and "s3cret" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_an_empty_database_url_is_the_sqlite_default_as_unset_is(monkeypatch, capsys, tmp_path):
+    from creditsvc.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CREDITSVC_DATABASE_URL", "")
+    assert main(["db", "upgrade"]) == 0
+    assert "newest revision" in capsys.readouterr().out
+    assert (tmp_path / "creditsvc.sqlite3").is_file()
