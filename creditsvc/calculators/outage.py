@@ -65,8 +65,9 @@ def outage_credit(
 
     if policy.scope == "incident" and policy.rounding == "started":
         # Started blocks: each second of stoppage belongs to the earliest incident covering it, so
-        # overlapping reports are never counted twice (rules.md §3); splitting an outage between its
-        # reports can only start more blocks, never fewer.
+        # overlapping reports are never counted twice (rules.md §3). Splitting an outage between its
+        # reports can only start more blocks; a report that starts first and covers two separate
+        # incidents still takes them into one (rules.md does not say which is meant).
         per_incident, covered = [], []
         for incident in sorted(critical, key=lambda i: (incident_interval(i, as_of), i.id)):
             own = intervals.subtract(intervals.intersect(intervals.union([incident_interval(incident, as_of)]), service),

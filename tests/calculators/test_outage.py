@@ -164,6 +164,15 @@ def test_under_incident_scope_a_second_report_of_an_outage_never_lowers_its_comp
     assert reported_twice.credit_amount == alone.credit_amount > 0
 
 
+def test_under_incident_scope_an_outage_across_the_period_start_counts_its_september_part_once():
+    policy = policy_1office(outage_credit=OutagePolicy(scope="incident"))
+    across = critical("A", hcm(2026, 8, 31, 23), 3 * H + 30 * 60)  # 23:00 - 02:30: 2 h 30 in September
+    again = critical("B", hcm(2026, 9, 1, 0), 1 * H)  # a second report of its first September hour
+    assert (credit(across, policy=policy).downtime_seconds, credit(across, policy=policy).blocks) == (150 * 60, 1)
+    both = credit(across, again, policy=policy)
+    assert (both.downtime_seconds, both.blocks) == (150 * 60, 1)
+
+
 def test_under_incident_scope_reports_that_only_touch_are_two_outages():
     policy = policy_1office(outage_credit=OutagePolicy(scope="incident"))
     touching = credit(critical("A", hcm(2026, 9, 10, 10), 90 * 60), critical("B", hcm(2026, 9, 10, 11, 30), 90 * 60),

@@ -99,6 +99,15 @@ def test_outage_credit_never_decreases_when_critical_downtime_is_added(rounding,
     assert after.credit_amount >= before.credit_amount
 
 
+@fast(150)
+@given(st.sampled_from(["completed", "started"]), incidents_in_september(), provider_outages)
+def test_incident_scope_counts_the_same_downtime_as_period_scope_never_a_second_twice(rounding, base, extra):
+    outage = {scope: statement(make_contract(policy_1office(outage_credit=OutagePolicy(rounding=rounding, scope=scope)),
+                                             fee=D(12_000_000)), "2026-09", incidents=base + [extra]).outage_credit
+              for scope in ("period", "incident")}
+    assert outage["incident"].downtime_seconds == outage["period"].downtime_seconds
+
+
 @fast(100)
 @example(cap=7, a=38_880, b=38_881)
 @given(st.sampled_from([5, 7, 10, 25]), st.integers(0, 3 * 86400), st.integers(0, 3 * 86400))
