@@ -3,7 +3,8 @@
 `Schema.dump` spends about 1.5 µs a value on lookups, hooks and bookkeeping a dump of our result
 objects never needs; a statement has some 600 values. `compile_dump(schema)` reads the schema's
 declared fields once and returns a function that builds the same dict: each value still goes through
-its field's own `_serialize`, except where that method is known to be the identity or `int`/`str`.
+its field's own `_serialize`, except where that method is known to be the identity or `int`/`str`, or
+is one of creditsvc's own (Timestamp, Amount, StrictDecimal), whose body is written out in its place.
 The schema stays the single description of the wire format (and of openapi.yaml).
 
 Only what dumping plain result objects needs is supported; a schema with dump hooks, `dump_default`s,
