@@ -2,8 +2,6 @@
 under a policy that has every section, so every rule does its work."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-
 ZONE_OFFSET = "+07:00"
 
 

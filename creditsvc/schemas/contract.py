@@ -1,7 +1,7 @@
 """The contract object of api.md: terms, fee, zone, locale and policy (template + overrides or full)."""
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from ..calculators import records
 from ..calculators.money import CURRENCY_EXPONENTS

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from creditsvc import db
 from creditsvc.db import models
-from tests.api.conftest import CONTRACT_3CX, CONTRACT_DK, OCTOBER_DK, SEPTEMBER_3CX
+from tests.api.conftest import CONTRACT_3CX, OCTOBER_DK, SEPTEMBER_3CX
 
 INCIDENT = SEPTEMBER_3CX["incidents"][0]
 

@@ -1,5 +1,4 @@
 from alembic import context
-from sqlalchemy import pool
 
 from creditsvc.db import make_engine
 from creditsvc.db.models import Base
