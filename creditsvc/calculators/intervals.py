@@ -10,11 +10,12 @@ from collections.abc import Iterable
 Interval = tuple[int, int]
 
 
-def union(intervals: Iterable[Interval]) -> list[Interval]:
-    """Merge overlapping or touching intervals; drop empty ones. Overlaps are never counted twice."""
+def union(intervals: Iterable[Interval], *, touching: bool = True) -> list[Interval]:
+    """Merge overlapping or touching intervals; drop empty ones. Overlaps are never counted twice.
+    With touching=False, intervals that only touch (one ends as the next starts) stay apart."""
     merged: list[list[int]] = []
     for start, end in sorted(i for i in intervals if i[1] > i[0]):
-        if merged and start <= merged[-1][1]:
+        if merged and (start <= merged[-1][1] if touching else start < merged[-1][1]):
             if end > merged[-1][1]:
                 merged[-1][1] = end
         else:

@@ -30,20 +30,6 @@ def _blocks(seconds: int, policy: OutagePolicy) -> int:
     return blocks.numerator // blocks.denominator
 
 
-def _outages(incidents: list[Incident], as_of: int) -> list[Interval]:
-    """The stoppages the incidents report: reports that share a second are one outage; reports that
-    only touch (one ends as the next starts) stay two."""
-    outages: list[list[int]] = []
-    for start, end in sorted(incident_interval(i, as_of) for i in incidents):
-        if end <= start:
-            continue
-        if outages and start < outages[-1][1]:
-            outages[-1][1] = max(outages[-1][1], end)
-        else:
-            outages.append([start, end])
-    return [(start, end) for start, end in outages]
-
-
 def outage_credit(
     policy: OutagePolicy,
     incidents: list[Incident],
@@ -80,7 +66,9 @@ def outage_credit(
         # Completed blocks: reports that overlap are one outage, rounded once (rules.md §3). Split
         # between its reports, an outage would lose its partial blocks, so a second report of the
         # same stoppage could lower the credit.
-        per_outage = [counted_seconds([outage]) for outage in _outages(critical, as_of)]
+        # Reports that only touch (one ends as the next starts) stay two outages.
+        outages = intervals.union((incident_interval(i, as_of) for i in critical), touching=False)
+        per_outage = [counted_seconds([outage]) for outage in outages]
         downtime = sum(per_outage)
         blocks = sum(_blocks(seconds, policy) for seconds in per_outage)
     else:

@@ -39,3 +39,9 @@ def test_clip_keeps_only_the_part_inside_the_half_open_window():
 def test_length_is_the_total_seconds_of_a_union():
     assert length([(0, 10), (20, 25)]) == 15
     assert length([]) == 0
+
+
+def test_union_without_touching_keeps_intervals_that_only_touch_apart_and_still_merges_overlaps():
+    pieces = [(10, 20), (0, 10), (15, 25), (30, 30), (25, 27)]
+    assert union(pieces) == [(0, 27)]
+    assert union(pieces, touching=False) == [(0, 10), (10, 25), (25, 27)]
