@@ -153,6 +153,18 @@ def test_under_incident_scope_overlapping_incidents_are_not_counted_twice():
     assert staggered.downtime_seconds == 4 * H and staggered.blocks == 2 + 1  # A's 3 h start 2, B's last hour 1
 
 
+def test_under_incident_scope_started_blocks_a_report_that_starts_first_takes_later_incidents_into_one():
+    # The one shape in which started rounding per incident falls as a report is added: two 10-minute
+    # outages start a block each; a report from 09:59 to 11:10 covering both is one outage of 71
+    # minutes, one block. rules.md does not say which is meant; this pins what the service does.
+    started = policy_1office(outage_credit=OutagePolicy(scope="incident", rounding="started"))
+    apart = [critical("A", hcm(2026, 9, 10, 10), 10 * 60), critical("B", hcm(2026, 9, 10, 11), 10 * 60)]
+    covering = critical("C", hcm(2026, 9, 10, 9, 59), 71 * 60)
+    assert (credit(*apart, policy=started).blocks, credit(*apart, policy=started).credit_amount) == (2, Decimal("400000"))
+    both = credit(*apart, covering, policy=started)
+    assert (both.downtime_seconds, both.blocks, both.credit_amount) == (71 * 60, 1, Decimal("200000"))
+
+
 def test_under_incident_scope_a_second_report_of_an_outage_never_lowers_its_completed_blocks():
     # A 2 h outage is one block. A second report of its first hour (same start, an id that sorts first)
     # used to take that hour for itself: 1 h + 1 h, each rounded down, and the block was lost.
