@@ -95,7 +95,7 @@ def test_outage_credit_never_decreases_when_critical_downtime_is_added(rounding,
         # Started blocks per incident give each second to the earliest report covering it, so a report
         # that starts first can take separate incidents into one outage and start fewer blocks
         # (test_outage.py shows the shape; rules.md does not choose). What is promised: a report that
-        # starts no earlier than every report it overlaps never lowers the credit.
+        # starts after every report it overlaps never lowers the credit.
         assume(not any(extra.started_at <= i.started_at < extra.ended_at for i in base))
     policy = policy_1office(outage_credit=OutagePolicy(rounding=rounding, scope=scope))
     contract = make_contract(policy, fee=D(12_000_000))
