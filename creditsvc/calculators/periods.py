@@ -14,7 +14,7 @@ from .errors import DomainError
 from .frozen import frozen
 from .records import epoch
 
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_MONTH = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])$")  # ASCII digits only: a label is an identity
 
 
 @frozen

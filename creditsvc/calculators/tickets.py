@@ -15,7 +15,7 @@ from .money import round_money, sum_money, truncate
 from .policy import Target, TicketPolicy
 from .records import Ticket, epoch
 
-_DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?$")
+_DURATION = re.compile(r"^(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m)?$")
 MET, BREACHED, PENDING = "met", "breached", "pending"
 
 

@@ -77,7 +77,7 @@ def check_records(contract, lists: dict[str, list]) -> dict[str, list[str]]:
 class CalculationRequestSchema(CompiledLoad, Schema):
     contract = fields.Nested(ContractSchema, required=True)
     period = PeriodField(required=True, metadata={
-        "oneOf": [{"type": "string", "pattern": r"^\d{4}-(0[1-9]|1[0-2])$"},
+        "oneOf": [{"type": "string", "pattern": MONTH.regex.pattern},
                   {"type": "object", "properties": {"start": {"type": "string", "format": "date-time"},
                                                     "end": {"type": "string", "format": "date-time"}},
                    "required": ["start", "end"]}]})

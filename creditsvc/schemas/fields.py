@@ -40,7 +40,8 @@ class StrictDecimal(fields.Field):
     def _deserialize(self, value, attr, data, **kwargs) -> Decimal:
         if isinstance(value, float):
             raise ValidationError("Floats are not accepted: send the number as a string or an exact JSON number.")
-        if isinstance(value, bool) or not isinstance(value, (Decimal, int, str)):
+        if isinstance(value, bool) or not isinstance(value, (Decimal, int, str)) or \
+                (isinstance(value, str) and not value.isascii()):  # Decimal() reads any script's digits
             raise ValidationError("Not a valid number.")
         try:
             number = Decimal(value.strip() if isinstance(value, str) else value)
@@ -167,7 +168,9 @@ class MonthLabel(Pattern):
         return value
 
 
-MONTH = MonthLabel(r"^\d{4}-(0[1-9]|1[0-2])$", error="A period is written YYYY-MM.")
+# [0-9], not \d: Python's \d takes any script's digits, and "20２6-10" would be a second label of October
+# 2026 that int() reads alike - a second credit note for one month.
+MONTH = MonthLabel(r"^[0-9]{4}-(0[1-9]|1[0-2])$", error="A period is written YYYY-MM.")
 
 
 class TimeZone(fields.String):

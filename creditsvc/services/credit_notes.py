@@ -33,7 +33,7 @@ def note_json(note: CreditNote) -> dict[str, Any]:
             "policy_version": note.policy_version}
 
 
-NUMBER = re.compile(r"CN-\d{4}-\d{6,}")  # six digits at least: the millionth note of a year has seven
+NUMBER = re.compile(r"CN-[0-9]{4}-[0-9]{6,}")  # six digits at least: the millionth note of a year has seven
 
 
 def get_note(session: Session, number: str) -> CreditNote:

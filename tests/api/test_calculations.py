@@ -155,6 +155,8 @@ BAD_INPUTS = [
     ("fee with too many decimals", ("contract", "fee", "amount"), "1.000001", "contract.fee.amount"),
     ("fee that is not a number", ("contract", "fee", "amount"), "lots", "contract.fee.amount"),
     ("fee as a boolean", ("contract", "fee", "amount"), True, "contract.fee.amount"),
+    ("fee in fullwidth digits", ("contract", "fee", "amount"), "\uff12\uff10000000", "contract.fee.amount"),
+    ("period in fullwidth digits", ("period",), "20\uff126-09", "period"),
     ("unknown fee basis", ("contract", "fee", "per"), "week", "contract.fee.per"),
     ("unknown field", ("contract", "colour"), "blue", "contract.colour"),
     ("missing contract id", ("contract", "id"), DELETE, "contract.id"),

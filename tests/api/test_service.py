@@ -143,13 +143,27 @@ def test_the_stored_statement_equals_the_calculation_of_the_same_data(client, bo
     assert stored == calculated
 
 
-@pytest.mark.parametrize("period", ["2026-13", "0000-01", "0001-01", "1969-12", "2200-01", "9999-12"])
+@pytest.mark.parametrize("period", ["2026-13", "0000-01", "0001-01", "1969-12", "2200-01", "9999-12",
+                                    "20\uff126-09", "\uff12\uff10\uff12\uff16-09", "2026-\u0660\u0669"])
 def test_a_bad_or_far_statement_or_note_period_is_a_422_naming_the_period(client, period):
     put_contract(client)
     response = client.get(f"/v1/contracts/acme-3cx/statements/{period}")
     assert response.status_code == 422 and "period" in response.json["errors"]
     response = client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": period})
     assert response.status_code == 422 and "period" in response.json["errors"]
+
+
+def test_a_month_has_one_note_whatever_digits_its_label_is_written_in(client):
+    # Python's \d took fullwidth digits: "20２6-09" was a second label of September 2026, which issued a
+    # second live note for the month (and a third for "202６-09"), and left records of September open.
+    _store_september(client)
+    first = client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-09"})
+    assert first.status_code == 201
+    for label in ("20\uff126-09", "202\uff16-09"):
+        again = client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": label})
+        assert again.status_code == 422 and "period" in again.json["errors"], again.json
+    summary = client.get("/v1/contracts/acme-3cx/renewal-summary").json
+    assert [note["number"] for note in summary["credit_notes"]] == [first.json["number"]]
 
 
 def test_issuing_a_credit_note_freezes_the_statement_under_the_next_number(client, app):

@@ -42,7 +42,8 @@ def test_the_first_and_last_local_day_of_a_month_period():
     assert period.last_day == date(2026, 9, 30)
 
 
-@pytest.mark.parametrize("label", ["2026-13", "2026-9", "26-09", "2026-00", "2026/09", "", "2026-09-01"])
+@pytest.mark.parametrize("label", ["2026-13", "2026-9", "26-09", "2026-00", "2026/09", "", "2026-09-01",
+                                   "20\uff126-09", "2026-\u0660\u0669"])  # ASCII digits only
 def test_a_period_label_must_be_written_yyyy_mm(label):
     with pytest.raises(DomainError) as info:
         month_period(label, HCM)
