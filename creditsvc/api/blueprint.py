@@ -2,6 +2,8 @@
 takes a valid body of a schema that can load it from bytes (schemas/fastload.py) that way."""
 from __future__ import annotations
 
+import json
+
 import flask_smorest
 from marshmallow import Schema
 from webargs.core import _UNKNOWN_DEFAULT_PARAM, missing
@@ -15,7 +17,12 @@ class DecimalParser(FlaskParser):
     def _raw_load_json(self, req):
         if not is_json_request(req):
             return missing
-        return loads(req.get_data(cache=True))
+        body = req.get_data(cache=True)
+        if not body:
+            # webargs reads an empty body as no body, and its schema then said "Missing data" (422);
+            # a JSON request with nothing in it does not parse: 400, as on the record endpoints.
+            raise json.JSONDecodeError("the body is empty", "<empty body>", 0)
+        return loads(body)
 
     def parse(self, argmap, req=None, *, location=None, unknown=_UNKNOWN_DEFAULT_PARAM, validate=None, **kwargs):
         fast = getattr(argmap, "load_body", None) if isinstance(argmap, Schema) else None  # not a class
