@@ -153,7 +153,9 @@ def _resolve(spec: Mapping[str, Any]) -> tuple[dict[str, Any], Policy]:
     unknown = set(spec) - {"template", "overrides"}
     if unknown:
         raise PolicyError({key: ["Unknown field."] for key in sorted(unknown)})
-    overrides = spec.get("overrides") or {}
+    overrides = spec.get("overrides")
+    if overrides is None:  # absent or null: the template as it is; [] or 0 are not "no overrides"
+        overrides = {}
     if not isinstance(spec["template"], str):
         raise PolicyError({"template": ["Not a valid string."]})
     if not isinstance(overrides, Mapping):

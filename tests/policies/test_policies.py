@@ -94,6 +94,10 @@ def test_deep_merge_does_not_change_the_template():
                                                              {"from_percent": "99.9", "credit_percent": "1"}]}}},
      "overrides.uptime.bands"),
     ({"template": "hvn", "extra": 1}, "extra"),
+    ({"template": "hvn", "overrides": []}, "overrides"),  # falsy, but not an object: was taken as {}
+    ({"template": "hvn", "overrides": 0}, "overrides"),
+    ({"template": "hvn", "overrides": ""}, "overrides"),
+    ({"template": "hvn", "overrides": False}, "overrides"),
     ({"template": "1office", "overrides": {"outage_credit": {"rounding": "sometimes"}}}, "overrides.outage_credit.rounding"),
     ({"template": "1office", "overrides": {"ticket_targets": {"priorities": {"critical": {"response": "soon"}}}}},
      "overrides.ticket_targets.priorities.critical.response"),  # the body's path: no marshmallow "value" level
@@ -182,3 +186,8 @@ def test_a_policy_stating_amounts_must_name_its_currency(section):
         load_policy({"name": "mine", **section})
     assert "currency" in caught.value.errors
     assert load_policy({"name": "mine", "currency": "DKK", **section}).currency == "DKK"
+
+
+def test_absent_or_null_overrides_are_the_template_as_it_is():
+    assert resolve({"template": "hvn"})[1] == resolve({"template": "hvn", "overrides": None})[1] == \
+        resolve({"template": "hvn", "overrides": {}})[1]
