@@ -111,10 +111,12 @@ def init_app(app: Flask) -> None:
         }, ensure_ascii=False))
         return response
 
-    @app.get("/metrics")
-    def metrics():
-        """Prometheus metrics: request counts and latencies per endpoint, notes issued, PDF render time."""
-        return Response(generate_latest(_registry()) + generate_latest(_notes_registry()), mimetype=CONTENT_TYPE_LATEST)
+
+def metrics_response() -> Response:
+    """GET /metrics (api/health.py routes it, so it is in openapi.yaml): request counts and latencies
+    per endpoint, notes issued, PDF render time, in Prometheus' text format."""
+    # content_type, not mimetype: CONTENT_TYPE_LATEST carries its charset, which mimetype would repeat
+    return Response(generate_latest(_registry()) + generate_latest(_notes_registry()), content_type=CONTENT_TYPE_LATEST)
 
 
 class _IssuedNotes(Collector):

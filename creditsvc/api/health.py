@@ -8,11 +8,12 @@ from flask import current_app
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from .. import observability
 from .blueprint import Blueprint
 from .docs import problems
 from .errors import problem
 
-blp = Blueprint("health", __name__, description="Liveness")
+blp = Blueprint("health", __name__, description="Liveness, readiness and metrics")
 
 
 class HealthSchema(Schema):
@@ -42,3 +43,13 @@ def readyz():
     except (SQLAlchemyError, OSError):
         return problem(503, "Service Unavailable", "The database does not answer.")
     return {"status": "ready"}
+
+
+@blp.route("/metrics")
+@blp.doc(responses={"200": {"description": "Prometheus metrics in its text format (every worker added up)",
+                            "content": {"text/plain": {"schema": {"type": "string"}}}}})
+def metrics():
+    """Prometheus metrics: request counts and latencies per endpoint, notes issued, PDF render time.
+
+    Needs no key, as /healthz and /readyz need none."""
+    return observability.metrics_response()

@@ -214,6 +214,18 @@ def test_metrics_count_requests_per_endpoint_notes_issued_and_pdf_render_time(cl
     assert "creditsvc_pdf_render_seconds_count" in text
 
 
+def test_metrics_is_in_the_spec_and_names_its_charset_once(client):
+    import yaml
+    from prometheus_client import CONTENT_TYPE_LATEST
+
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == CONTENT_TYPE_LATEST  # it named its charset twice
+    assert response.headers["Content-Type"].startswith("text/plain;")
+    spec = yaml.safe_load(client.get("/openapi.yaml").get_data(as_text=True))
+    assert "text/plain" in spec["paths"]["/metrics"]["get"]["responses"]["200"]["content"]
+
+
 def test_close_period_skips_a_contract_it_cannot_compute_and_issues_the_others(app, client, database_url):
     make_contracts(client, 2)
     huge = {**CONTRACT_3CX, "id": "overflow", "policy": {"template": "1office", "overrides": {
