@@ -17,6 +17,20 @@ log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
 
 
+RFC_9110_TITLES = {413: "Content Too Large", 422: "Unprocessable Content"}
+
+
+def title(status: int) -> str:
+    """A status's title as RFC 9110 names it. Python 3.11's HTTPStatus and werkzeug still call 413
+    and 422 by their older names, which gave one status two titles."""
+    if status in RFC_9110_TITLES:
+        return RFC_9110_TITLES[status]
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
 def problem(status: int, title: str, detail: str | None = None, *, code: str | None = None,
             errors: dict | None = None, headers: dict | None = None):
     body = {"type": f"urn:creditsvc:problem:{code}" if code else "about:blank", "title": title, "status": status}
@@ -58,14 +72,14 @@ def handle_http_exception(error: HTTPException):
     headers = dict(error.get_headers()) if error.code in (405,) else None
     if headers:
         headers.pop("Content-Type", None)
-    return problem(error.code or 500, error.name, error.description, headers=headers)
+    return problem(error.code or 500, title(error.code or 500), error.description, headers=headers)
 
 
 def handle_domain_error(error: DomainError):
     errors = error.errors
     if errors is None and error.field:
         errors = {error.field: [error.message]}
-    return problem(error.status, HTTPStatus(error.status).phrase, error.message, code=error.code, errors=errors)
+    return problem(error.status, title(error.status), error.message, code=error.code, errors=errors)
 
 
 def handle_validation_error(error: ValidationError):

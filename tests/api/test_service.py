@@ -101,7 +101,18 @@ def test_batch_limits_are_a_422_for_too_many_items_and_a_413_for_too_large_a_bod
     huge = {**INCIDENT, "description": "x" * (6 * 1024 * 1024)}
     response = client.post("/v1/contracts/acme-3cx/incidents", json=huge)
     assert response.status_code == 413 and response.mimetype == "application/problem+json"
+    assert response.json["title"] == "Content Too Large"  # RFC 9110's name, not werkzeug's older one
     assert count(app, models.Incident) == 0
+
+
+def test_a_status_has_one_title_whichever_road_refused_the_request(client):
+    # A schema's 422 said "Unprocessable Content", a rule's 422 (a bad period) "Unprocessable Entity".
+    put_contract(client)
+    by_schema = client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-13"})
+    by_rule = client.get("/v1/contracts/acme-3cx/statements/2026-13")
+    assert by_schema.status_code == by_rule.status_code == 422
+    assert by_schema.json["code"] == "validation_error" and by_rule.json["code"] == "invalid_period"
+    assert by_schema.json["title"] == by_rule.json["title"] == "Unprocessable Content"
 
 
 def test_duplicate_ids_inside_one_batch_are_refused(client, app):
