@@ -54,12 +54,11 @@ def outage_credit(
         # overlapping reports are never counted twice (rules.md §3). Splitting an outage between its
         # reports can only start more blocks; a report that starts first and covers two separate
         # incidents still takes them into one (rules.md does not say which is meant).
-        per_incident, covered = [], []
-        for incident in sorted(critical, key=lambda i: (incident_interval(i, as_of), i.id)):
-            own = intervals.subtract(intervals.intersect(intervals.union([incident_interval(incident, as_of)]), service),
-                                     intervals.union(covered + excluded))
+        per_incident, taken = [], intervals.union(excluded)  # taken: excluded, or an earlier incident's
+        for span, _id in sorted((incident_interval(i, as_of), i.id) for i in critical):
+            own = intervals.subtract(intervals.intersect(intervals.union([span]), service), taken)
             per_incident.append(intervals.length(own))
-            covered.append(incident_interval(incident, as_of))
+            taken = intervals.union(taken + [span])
         downtime = sum(per_incident)
         blocks = sum(_blocks(seconds, policy) for seconds in per_incident)
     elif policy.scope == "incident":
