@@ -20,7 +20,7 @@ from .auth import requires
 from .blueprint import Blueprint
 from .docs import problems
 from .documents import PDF_DOC, DocumentQuerySchema, pdf_response, wants_pdf
-from .errors import problem
+from .errors import problem, title
 
 blp = Blueprint("contracts", __name__, url_prefix="/v1", description="Contracts, records, statements, credit notes")
 
@@ -77,12 +77,12 @@ def _created_or_ok(body, created: bool):
 def put(loaded, contract_id):
     """Create or replace a contract's terms (idempotent)."""
     if not CONTRACT_ID.regex.fullmatch(contract_id):
-        return problem(422, "Unprocessable Content", "Not a valid contract id.", code="validation_error",
+        return problem(422, title(422), "Not a valid contract id.", code="validation_error",
                        errors={"contract_id": [CONTRACT_ID.error]})
     if loaded["id"] is None:
         loaded["id"] = contract_id
     elif loaded["id"] != contract_id:
-        return problem(422, "Unprocessable Content", "The body's id differs from the path's.",
+        return problem(422, title(422), "The body's id differs from the path's.",
                        code="validation_error", errors={"id": ["Must equal the contract id in the path."]})
     row, created, _ = put_contract(db.session(), loaded)
     return _created_or_ok(row.document, created)
