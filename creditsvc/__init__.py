@@ -17,7 +17,7 @@ def create_app(config: dict | None = None) -> Flask:
     from flask_smorest import Api
 
     from . import db, observability
-    from .api import auth, calculations, contracts, errors, health, policy_templates
+    from .api import auth, body_limit, calculations, contracts, errors, health, policy_templates
     from .config import from_environment
     from .jsonio import DecimalJSONProvider
 
@@ -29,6 +29,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     observability.init_app(app)  # first: its request timer and id wrap everything else
     db.init_app(app)
+    body_limit.init_app(app)
     auth.init_app(app)
     api = Api(app, spec_kwargs={"info": {"description": "SLA service credits, fines and support billing. "
                                                         "Amounts and percentages are strings."}})

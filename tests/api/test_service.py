@@ -3,6 +3,8 @@
 Each test runs on SQLite and, when CREDITSVC_TEST_DATABASE_URL is set, on PostgreSQL.
 """
 import copy
+import io
+import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -103,6 +105,34 @@ def test_batch_limits_are_a_422_for_too_many_items_and_a_413_for_too_large_a_bod
     assert response.status_code == 413 and response.mimetype == "application/problem+json"
     assert response.json["title"] == "Content Too Large"  # RFC 9110's name, not werkzeug's older one
     assert count(app, models.Incident) == 0
+
+
+def _chunked(client, path, body: bytes):
+    """A POST as gunicorn hands it over for Transfer-Encoding: chunked: no Content-Length, and an
+    input stream the server ends (wsgi.input_terminated)."""
+    return client.post(path, input_stream=io.BytesIO(body), content_type="application/json",
+                       environ_overrides={"wsgi.input_terminated": True,
+                                                           "HTTP_TRANSFER_ENCODING": "chunked"})
+
+
+@pytest.mark.parametrize("path", ["/v1/contracts/acme-3cx/incidents", "/v1/calculations"])
+def test_a_chunked_body_over_the_limit_is_a_413_not_cut_off_at_the_limit(client, app, path):
+    # Werkzeug's stream stops at MAX_CONTENT_LENGTH without a word when no Content-Length was sent:
+    # a valid record followed by 5 MB of spaces and garbage was stored, the rest never read.
+    put_contract(client)
+    app.config["MAX_CONTENT_LENGTH"] = 4096
+    record = json.dumps(INCIDENT if "incidents" in path else SEPTEMBER_3CX).encode()
+    response = _chunked(client, path, record + b" " * 5000 + b"GARBAGE, NOT JSON")
+    assert response.status_code == 413 and response.mimetype == "application/problem+json"
+    assert count(app, models.Incident) == 0
+
+
+def test_a_chunked_body_up_to_the_limit_is_read_whole(client, app):
+    put_contract(client)
+    body = json.dumps(INCIDENT).encode()
+    app.config["MAX_CONTENT_LENGTH"] = len(body)
+    assert _chunked(client, "/v1/contracts/acme-3cx/incidents", body).status_code == 201
+    assert count(app, models.Incident) == 1
 
 
 def test_a_status_has_one_title_whichever_road_refused_the_request(client):
