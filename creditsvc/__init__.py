@@ -20,6 +20,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .api import auth, body_limit, calculations, contracts, errors, health, policy_templates
     from .config import from_environment
     from .jsonio import DecimalJSONProvider
+    from .schemas.fields import OPENAPI_TYPES
 
     app = Flask(__name__)
     app.json = DecimalJSONProvider(app)
@@ -34,6 +35,8 @@ def create_app(config: dict | None = None) -> Flask:
     api = Api(app, spec_kwargs={"info": {"description": "SLA service credits, fines and support billing. "
                                                         "Amounts and percentages are strings."}})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    for field, openapi_type in OPENAPI_TYPES.items():
+        api.register_field(field, *openapi_type)
     for blueprint in (health.blp, calculations.blp, policy_templates.blp, contracts.blp, contracts.credit_note_blp):
         api.register_blueprint(blueprint)
     errors.init_app(app)  # after Api: our problem+json handlers replace smorest's

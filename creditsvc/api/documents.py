@@ -8,7 +8,7 @@ from .. import db, render
 from ..observability import PDF_RENDER
 from ..schemas.compiled import CompiledLoad
 
-PDF_DOC = {"responses": {"200": {"content": {render.PDF_MIMETYPE: {"schema": {"type": "string", "format": "binary"}}}}}}
+PDF_DOC = {"responses": {200: {"content": {render.PDF_MIMETYPE: {"schema": {"type": "string", "format": "binary"}}}}}}
 
 
 class DocumentQuerySchema(CompiledLoad, Schema):

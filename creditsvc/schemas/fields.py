@@ -173,6 +173,11 @@ class MonthLabel(Pattern):
 MONTH = MonthLabel(r"^[0-9]{4}-(0[1-9]|1[0-2])$", error="A period is written YYYY-MM.")
 
 
+# The spec's type of the fields above where a request carries them; without it openapi.yaml said
+# nothing ({}) of every timestamp and number a client sends. A dump schema's metadata still wins.
+OPENAPI_TYPES = {Timestamp: ("string", "date-time"), StrictDecimal: (["string", "number"], None)}
+
+
 class TimeZone(fields.String):
     """An IANA time zone name."""
 

@@ -1,6 +1,7 @@
 """The committed openapi.yaml is the one the schemas generate, and the app honours it (Schemathesis)."""
 from pathlib import Path
 
+import openapi_spec_validator
 import pytest
 import schemathesis
 from schemathesis import checks
@@ -16,6 +17,29 @@ COMMITTED = Path(__file__).resolve().parents[2] / "openapi.yaml"
 def test_the_committed_openapi_yaml_matches_the_generated_one():
     generated = openapi_document(create_app({"DATABASE_URL": "sqlite://"}))
     assert COMMITTED.read_text("utf-8") == generated, "run: creditsvc openapi > openapi.yaml"
+
+
+def test_the_committed_openapi_yaml_is_a_valid_openapi_document():
+    # It once documented the three document endpoints' 200 as a PDF only, with no description:
+    # the JSON statement and credit note were nowhere in the spec.
+    openapi_spec_validator.validate(yaml.safe_load(COMMITTED.read_text("utf-8")))
+
+
+def test_json_and_pdf_are_both_documented_for_the_document_endpoints():
+    spec = yaml.safe_load(COMMITTED.read_text("utf-8"))
+    for path, method, schema in (("/v1/calculations", "post", "Statement"),
+                                 ("/v1/contracts/{contract_id}/statements/{period}", "get", "Statement"),
+                                 ("/v1/credit-notes/{number}", "get", "CreditNote")):
+        content = spec["paths"][path][method]["responses"]["200"]["content"]
+        assert content["application/json"]["schema"] == {"$ref": f"#/components/schemas/{schema}"}
+        assert content["application/pdf"]["schema"] == {"type": "string", "format": "binary"}
+
+
+def test_request_timestamps_and_numbers_have_a_type_in_the_spec():
+    properties = yaml.safe_load(COMMITTED.read_text("utf-8"))["components"]["schemas"]["Incident"]["properties"]
+    assert properties["started_at"] == {"type": "string", "format": "date-time"}
+    fee = yaml.safe_load(COMMITTED.read_text("utf-8"))["components"]["schemas"]["Fee"]["properties"]
+    assert fee["amount"] == {"type": ["string", "number"]}
 
 
 def test_the_spec_is_served_and_lists_every_endpoint_of_api_md(client):
