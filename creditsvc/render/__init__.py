@@ -173,11 +173,13 @@ def pick_locale(contract_locale: str, requested: str | None = None, accept_langu
     if requested in LOCALES:
         return requested
     if accept_language is not None:
+        # The client's most wanted language we write, by its primary tag: `da-DK, en;q=0.5` is Danish.
+        # (werkzeug's best_match tries the primary tag only when no tag matches whole, so it said en.)
         # Only a language the client names: `*` (any) leaves the choice to the contract.
-        named = type(accept_language)([(value, quality) for value, quality in accept_language if value != "*"])
-        best = named.best_match(LOCALES)
-        if best:
-            return best
+        for value, quality in accept_language:  # highest quality first, in the header's order
+            primary = value.split("-", 1)[0].lower()
+            if quality > 0 and primary in LOCALES:
+                return primary
     return contract_locale if contract_locale in LOCALES else "en"
 
 

@@ -11,6 +11,8 @@ import pytest
 from babel.numbers import format_currency
 from decimal import Context, Decimal, localcontext
 from pypdf import PdfReader
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 
 from creditsvc import render
 from creditsvc.render import AssetFetcher, render_pdf
@@ -402,3 +404,15 @@ def test_the_application_block_splits_licence_days_renewal_deduction_and_money_a
     text = text_of(client.get(f"/v1/credit-notes/{note['number']}?format=pdf&lang=en").data)
     assert "Added to the licence period 1 day on January 1, 2027" in text
     assert f"Deducted from the renewal contract {money('1500000', 'VND', 'en')} on January 1, 2027" in text
+
+
+@pytest.mark.parametrize("header, expected", [
+    ("da-DK,en;q=0.5", "da"),  # werkzeug's best_match said en: no tag matched whole
+    ("en-GB,vi;q=0.9", "en"),
+    ("vi-VN,en-US;q=0.8,en;q=0.5", "vi"),
+    ("fr, DA;q=0.3", "da"),
+    ("fr", "vi"),  # none we write: the contract's
+    ("da;q=0, en;q=0.1", "en"),  # q=0 is "not this one"
+])
+def test_the_pdf_language_is_the_clients_most_wanted_one_by_its_primary_tag(header, expected):
+    assert render.pick_locale("vi", None, parse_accept_header(header, LanguageAccept)) == expected
