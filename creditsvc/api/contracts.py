@@ -10,7 +10,7 @@ from ..policies import flatten_errors
 from ..calculators.errors import DomainError
 from ..schemas.calculation import check_records
 from ..schemas.contract import CONTRACT_ID, ContractSchema
-from ..schemas.fields import MONTH, Timestamp
+from ..schemas.fields import MONTH, StrictBoolean, Timestamp
 from ..schemas.records import RECORD_SCHEMAS
 from ..schemas.statement import CreditNoteSchema, RenewalSummarySchema, StatementSchema, dump_statement
 from ..services import credit_notes, records, renewal
@@ -39,7 +39,7 @@ class StatementQuerySchema(DocumentQuerySchema):
 class CreditNoteRequestSchema(Schema):
     period = fields.String(required=True, validate=MONTH,
                            metadata={"example": "2026-09"})
-    supersede = fields.Boolean(load_default=False, metadata={
+    supersede = StrictBoolean(load_default=False, metadata={
         "description": "Issue a correction that voids the period's live note"})
 
 

@@ -149,7 +149,8 @@ def _resolve(spec: Mapping[str, Any]) -> tuple[dict[str, Any], Policy]:
     if not isinstance(spec, Mapping):
         raise PolicyError({"_": ["A policy is an object: a full policy or {template, overrides}."]})
     if "template" not in spec:
-        return dict(spec), load_policy(spec)
+        document = _whole_numbers_as_int(dict(spec))
+        return document, load_policy(document)
     unknown = set(spec) - {"template", "overrides"}
     if unknown:
         raise PolicyError({key: ["Unknown field."] for key in sorted(unknown)})
@@ -160,11 +161,27 @@ def _resolve(spec: Mapping[str, Any]) -> tuple[dict[str, Any], Policy]:
         raise PolicyError({"template": ["Not a valid string."]})
     if not isinstance(overrides, Mapping):
         raise PolicyError({"overrides": ["Overrides are an object."]})
-    document = deep_merge(template_document(spec["template"]), overrides)
+    document = _whole_numbers_as_int(deep_merge(template_document(spec["template"]), overrides))
     try:
         return document, load_policy(document)
     except PolicyError as error:
         raise PolicyError({_origin(path, overrides): texts for path, texts in error.errors.items()}) from None
+
+
+def _whole_numbers_as_int(value: Any) -> Any:
+    """The document with JSON numbers such as 30.0 or 3E+1 as ints.
+
+    A stored document keeps its Decimals as text ("30.0"), which a decimal field reads back but an
+    integer field (minimum_minutes, claim_window_months) refuses: a contract stored with 30.0 could
+    no longer be read. As an int it is stored as 30. A number too large for any field stays a
+    Decimal, for the field to refuse without writing out its digits."""
+    if isinstance(value, Mapping):
+        return {key: _whole_numbers_as_int(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_whole_numbers_as_int(item) for item in value]
+    if isinstance(value, Decimal) and value.is_finite() and value.adjusted() < 18 and value == value.to_integral_value():
+        return int(value)
+    return value
 
 
 def _origin(path: str, overrides: Mapping[str, Any]) -> str:

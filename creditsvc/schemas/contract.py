@@ -7,7 +7,7 @@ from ..calculators import records
 from ..calculators.money import CURRENCY_EXPONENTS
 from ..calculators.policy import AGREEMENT_TIERS, DELIVERIES
 from ..policies import PolicyError, resolve
-from .fields import Amount, Day, Pattern, TimeZone
+from .fields import Day, Pattern, TermsAmount, TimeZone
 
 CONTRACT_ID = Pattern(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
                               error="Contract ids are 1-64 characters: letters, digits, . _ - (not first).")
@@ -22,7 +22,7 @@ class CustomerSchema(Schema):
 
 
 class FeeSchema(Schema):
-    amount = Amount(required=True)
+    amount = TermsAmount(required=True)
     per = fields.String(required=True, validate=validate.OneOf(["month", "quarter", "year"]))
 
 

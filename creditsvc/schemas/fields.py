@@ -76,6 +76,14 @@ class Amount(StrictDecimal):
         return None if value is None else format(value, "f")
 
 
+class TermsAmount(Amount):
+    """An amount of a contract's terms, such as its fee. It leaves in one form however it was written
+    ("20000000.00", 2E+7 and "20000000" are "20000000"), so the same terms are one stored document.
+    A statement's amounts are Amount: they keep the currency's digits ("140.80")."""
+
+    _serialize = StrictDecimal._serialize
+
+
 class Percent(StrictDecimal):
     def __init__(self, **kwargs):
         kwargs.setdefault("minimum", 0)
@@ -94,8 +102,19 @@ class StrictInteger(fields.Integer):
         if isinstance(value, Decimal):
             if value != value.to_integral_value():
                 raise self.make_error("invalid")
+            if value.adjusted() >= 18:  # int(Decimal("1E+1000000")) alone took a worker 21 s
+                raise self.make_error("too_large")
             value = int(value)
         return super()._validated(value)
+
+
+class StrictBoolean(fields.Boolean):
+    """JSON true or false, nothing else: marshmallow's Boolean also takes "yes", "on", 1 and "0"."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> bool:
+        if value is True or value is False:
+            return value
+        raise self.make_error("invalid")
 
 
 class Timestamp(fields.Field):

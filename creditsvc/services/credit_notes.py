@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select, update
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from .. import clock
 from ..calculators.errors import DomainError
+from ..calculators.money import decimal_str
 from ..canonical import canonical_json
 from ..db.models import CreditNote, NumberSeries
 from ..schemas.statement import dump_statement
@@ -81,11 +83,21 @@ def issue(session: Session, contract_id: str, period: str, *, supersede: bool = 
 
 def _same_note(note: CreditNote, statement: dict, inputs: dict) -> bool:
     """Would the note be issued again as it is: the same figures from the same terms, records and seller?"""
-    def unstamped(values: dict) -> str:
-        return canonical_json({k: v for k, v in values.items() if k != "as_of"})
-
     return canonical_json(_settled(note.statement)) == canonical_json(_settled(statement)) and \
-        unstamped(note.inputs) == unstamped(inputs)
+        canonical_json(_terms(note.inputs)) == canonical_json(_terms(inputs))
+
+
+def _terms(inputs: dict) -> dict:
+    """A note's inputs as far as they decide it: not the moment it was asked for, nor how the client
+    wrote the same terms. The policy counts as resolved (`policy`, `policy_version`), not as the
+    contract's spec: {"template": "3cx-vn"} and the same with "overrides": {} are one policy. The fee
+    counts by value: "20000000.00" and "20000000" are one fee (older notes hold the fee as it was
+    sent). Either difference once voided a note and issued the same figures under a new number."""
+    contract = {k: v for k, v in inputs["contract"].items() if k != "policy"}
+    fee = contract.get("fee")
+    if isinstance(fee, dict) and isinstance(fee.get("amount"), str):
+        contract["fee"] = {**fee, "amount": decimal_str(Decimal(fee["amount"]))}
+    return {**{k: v for k, v in inputs.items() if k != "as_of"}, "contract": contract}
 
 
 def _settled(statement: dict) -> dict:

@@ -352,6 +352,62 @@ def test_a_correction_with_nothing_to_correct_returns_the_live_note_and_uses_no_
     assert client.get(f"/v1/credit-notes/{first['number']}").json["superseded_by"] == correction.json["number"]
 
 
+@pytest.mark.parametrize("rewritten", [
+    {"fee": {"amount": "20000000.00", "per": "month"}},
+    {"fee": {"amount": 2E+7, "per": "month"}},  # sent as the JSON number 20000000.0
+    {"policy": {"template": "3cx-vn", "overrides": {}}},
+], ids=["fee-with-decimals", "fee-as-json-number", "empty-overrides"])
+def test_a_correction_after_the_same_terms_are_put_again_in_other_words_is_the_live_note(client, rewritten):
+    # The same fee written "20000000.00", or the same policy with "overrides": {}, voided the note and
+    # issued the same figures under a new number.
+    _store_september(client)
+    first = client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-09"}).json
+    put_contract(client, **rewritten)
+    same = client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-09", "supersede": True})
+    assert same.status_code == 200 and same.json == first
+    assert client.get(f"/v1/credit-notes/{first['number']}").json["status"] == "issued"
+
+
+def test_a_contract_echoes_its_fee_in_one_form_however_it_was_written(client):
+    for written, echoed in (("20000000.00", "20000000"), ("0E-10", "0"), ("-0", "0"), ("1000.5000", "1000.5")):
+        put_contract(client, fee={"amount": written, "per": "month"})
+        assert client.get("/v1/contracts/acme-3cx").json["fee"]["amount"] == echoed
+
+
+def test_a_whole_number_written_with_a_decimal_point_is_a_whole_number_in_a_stored_policy(client):
+    # "minimum_minutes": 30.0 was stored as the text "30.0", which the integer field refused on
+    # reading: the contract was stored (201) and then unusable (422 invalid_policy on every write).
+    dk = {**OCTOBER_DK["contract"], "policy": {"template": "oneoffice-dk",
+                                              "overrides": {"support_billing": {"minimum_minutes": 30.0}}}}
+    put_contract(client, dk)
+    case = {**OCTOBER_DK["support_cases"][0]}  # 7 minutes, billed as the minimum
+    assert client.post("/v1/contracts/dk-support/support-cases", json=case).status_code == 201
+    stored = client.get("/v1/contracts/dk-support/statements/2026-10")
+    assert stored.status_code == 200 and stored.json["support"]["lines"][0]["seconds"] == 1800
+    calculated = client.post("/v1/calculations", json={"contract": dk, "period": "2026-10",
+                                                       "as_of": "2026-11-01T00:00:00Z", "support_cases": [case]})
+    assert calculated.json == stored.json
+
+
+def test_an_integer_policy_field_with_a_huge_exponent_is_refused_without_writing_out_its_digits(client):
+    # int(Decimal("1E+1000000")) took 21 s of a worker before the range was checked
+    dk = {**OCTOBER_DK["contract"], "policy": {"template": "oneoffice-dk",
+                                              "overrides": {"support_billing": {"minimum_minutes": 1E+1000000}}}}
+    text = json.dumps(dk).replace("Infinity", "1E+1000000")  # json.dumps writes the float as Infinity
+    response = client.put("/v1/contracts/dk-support", data=text, content_type="application/json")
+    assert response.status_code == 422
+    assert response.json["errors"]["policy.overrides.support_billing.minimum_minutes"] == ["Number too large."]
+
+
+@pytest.mark.parametrize("supersede", ["yes", 1, "true", 0, None])
+def test_supersede_in_a_credit_note_request_is_json_true_or_false(client, supersede):
+    # "yes" and 1 were taken as true: a correction (a void and a new number) from a wrong type
+    _store_september(client)
+    client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-09"})
+    response = client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-09", "supersede": supersede})
+    assert response.status_code == 422 and "supersede" in response.json["errors"]
+
+
 def test_a_contract_with_live_notes_keeps_its_currency_so_the_renewal_summary_never_mixes_them(client):
     _store_september(client)
     note = client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-09"}).json
