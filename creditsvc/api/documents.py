@@ -1,7 +1,7 @@
 """Content negotiation for documents: JSON by default, PDF for `Accept: application/pdf` or `?format=pdf`."""
 from __future__ import annotations
 
-from flask import Response, current_app, request
+from flask import Response, after_this_request, current_app, request
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from .. import db, render
@@ -22,6 +22,9 @@ class DocumentQuerySchema(CompiledLoad, Schema):
 
 
 def wants_pdf() -> bool:
+    """Whether the client asked for the PDF. The response, JSON or PDF, then says what it varies by,
+    so a shared cache never hands one client's PDF to another asking for JSON."""
+    after_this_request(_vary_by_accept)
     if request.args.get("format") == "pdf":
         return True
     if request.args.get("format") == "json":
@@ -34,6 +37,11 @@ def wants_pdf() -> bool:
         return False
     named_json = _named_quality(accept, "application/json")
     return pdf > named_json if named_json is not None else pdf >= accept["application/json"]
+
+
+def _vary_by_accept(response: Response) -> Response:
+    response.vary.update(("Accept", "Accept-Language"))
+    return response
 
 
 def _named_quality(accept, mimetype: str) -> float | None:

@@ -416,3 +416,10 @@ def test_the_application_block_splits_licence_days_renewal_deduction_and_money_a
 ])
 def test_the_pdf_language_is_the_clients_most_wanted_one_by_its_primary_tag(header, expected):
     assert render.pick_locale("vi", None, parse_accept_header(header, LanguageAccept)) == expected
+
+
+def test_a_document_response_says_it_varies_by_accept_json_or_pdf(client):
+    for headers in ({}, {"Accept": "application/pdf"}):
+        response = client.post("/v1/calculations", json=SEPTEMBER_3CX, headers=headers)
+        assert response.status_code == 200
+        assert set(response.vary) >= {"Accept", "Accept-Language"}
