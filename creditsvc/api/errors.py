@@ -65,7 +65,9 @@ def handle_http_exception(error: HTTPException):
     messages = data.get("messages")
     if error.code == 422 and messages is not None:
         errors = _validation_errors(messages)
-        return problem(422, title(422), "The request body does not validate: see errors.",
+        # the query string too (?format=, ?as_of=): its fields are named "query.format"
+        where = "body" if set(messages) <= {"json"} else "request"
+        return problem(422, title(422), f"The {where} does not validate: see errors.",
                        code="validation_error", errors=errors)
     if error.code == 400 and messages is not None:
         return problem(400, "Bad Request", "The body is not valid JSON.", code="malformed_json")
@@ -83,7 +85,7 @@ def handle_domain_error(error: DomainError):
 
 
 def handle_validation_error(error: ValidationError):
-    return problem(422, title(422), "The request body does not validate: see errors.",
+    return problem(422, title(422), "The body does not validate: see errors.",
                    code="validation_error", errors=_validation_errors(error.messages))
 
 

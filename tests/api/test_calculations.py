@@ -361,3 +361,11 @@ def test_a_policy_nested_about_as_deep_as_python_recurses_is_a_4xx_not_a_500(cli
     response = client.post("/v1/calculations", data=raw, content_type="application/json")
     assert response.status_code in (400, 422), response.json
     assert response.mimetype == "application/problem+json"
+
+
+def test_a_bad_query_parameter_is_a_422_that_names_the_request_not_the_body(client, body_3cx):
+    response = client.post("/v1/calculations?format=xml", json=body_3cx)
+    assert response.status_code == 422 and "query.format" in response.json["errors"]
+    assert response.json["detail"] == "The request does not validate: see errors."
+    bad_body = client.post("/v1/calculations", json={**body_3cx, "period": "2026-13"})
+    assert bad_body.json["detail"] == "The body does not validate: see errors."
