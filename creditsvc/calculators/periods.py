@@ -79,9 +79,10 @@ def months_in(period: Period, zone: ZoneInfo) -> list[Period]:
     """The calendar months (in `zone`) that overlap a period, in order."""
     first = period.start.date().replace(day=1)
     months = []
-    while True:
+    while first.year < 2200:  # the last month a period may be is 2199-12: none starts after it
         month = month_period(f"{first.year:04d}-{first.month:02d}", zone)
         if month.start_ts >= period.end_ts:
-            return months
+            break
         months.append(month)
         first = add_months(first, 1)
+    return months

@@ -194,6 +194,14 @@ def test_a_bad_or_far_statement_or_note_period_is_a_422_naming_the_period(client
     assert response.status_code == 422 and "period" in response.json["errors"]
 
 
+@pytest.mark.parametrize("period", ["1970-01", "2199-12"])
+def test_the_first_and_last_months_a_period_label_allows_have_a_statement(client, period):
+    # 2199-12 passed the label's check, then the statement looked for 2200-01 and refused (422)
+    put_contract(client)
+    response = client.get(f"/v1/contracts/acme-3cx/statements/{period}")
+    assert response.status_code == 200 and response.json["period"]["label"] == period
+
+
 def test_a_month_has_one_note_whatever_digits_its_label_is_written_in(client):
     # Python's \d took fullwidth digits: "20２6-09" was a second label of September 2026, which issued a
     # second live note for the month (and a third for "202６-09"), and left records of September open.
