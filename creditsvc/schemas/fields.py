@@ -41,8 +41,9 @@ class StrictDecimal(fields.Field):
     def _deserialize(self, value, attr, data, **kwargs) -> Decimal:
         if isinstance(value, float):
             raise ValidationError("Floats are not accepted: send the number as a string or an exact JSON number.")
+        # Decimal() reads any script's digits, and "1_000" as 1000 (Python's digit grouping)
         if isinstance(value, bool) or not isinstance(value, (Decimal, int, str)) or \
-                (isinstance(value, str) and not value.isascii()):  # Decimal() reads any script's digits
+                (isinstance(value, str) and (not value.isascii() or "_" in value)):
             raise ValidationError("Not a valid number.")
         try:
             number = Decimal(value.strip() if isinstance(value, str) else value)
@@ -130,7 +131,13 @@ class Timestamp(fields.Field):
         try:
             moment = datetime.fromisoformat(text.strip())
         except ValueError:
-            raise ValidationError("Not a valid RFC 3339 timestamp.") from None
+            # RFC 3339 (5.6) allows a lowercase t and z, which fromisoformat refuses
+            try:
+                if not text.isascii():  # upper() maps some letters of other scripts to ASCII ones
+                    raise ValueError
+                moment = datetime.fromisoformat(text.strip().upper())
+            except ValueError:
+                raise ValidationError("Not a valid RFC 3339 timestamp.") from None
         if moment.tzinfo is None:  # fromisoformat's zones are fixed offsets: any tzinfo has one
             raise ValidationError("A timestamp needs a UTC offset, e.g. 2026-09-10T09:00:00+07:00.")
         if moment.microsecond:

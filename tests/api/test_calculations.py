@@ -369,3 +369,18 @@ def test_a_bad_query_parameter_is_a_422_that_names_the_request_not_the_body(clie
     assert response.json["detail"] == "The request does not validate: see errors."
     bad_body = client.post("/v1/calculations", json={**body_3cx, "period": "2026-13"})
     assert bad_body.json["detail"] == "The body does not validate: see errors."
+
+
+def test_rfc_3339s_lowercase_t_and_z_are_the_same_instant_as_uppercase(client, body_3cx):
+    upper = client.post("/v1/calculations", json=body_3cx).json
+    body_3cx["incidents"][0]["started_at"] = "2026-09-10t09:00:00+07:00"
+    body_3cx["as_of"] = "2026-11-01t00:00:00z"
+    lower = client.post("/v1/calculations", json=body_3cx)
+    assert lower.status_code == 200 and lower.json == upper
+
+
+@pytest.mark.parametrize("amount", ["1_000", "20_000_000", "1_0.5"])
+def test_an_amount_with_pythons_digit_grouping_is_refused(client, body_3cx, amount):
+    body_3cx["contract"]["fee"]["amount"] = amount
+    response = client.post("/v1/calculations", json=body_3cx)
+    assert response.status_code == 422 and "contract.fee.amount" in response.json["errors"]
