@@ -96,7 +96,11 @@ def ticket_targets(policy: TicketPolicy, tickets: list[Ticket], as_of: int, cale
             started = epoch(ticket.opened_at)
         pauses = intervals.union((epoch(p.start), epoch(p.end)) for p in ticket.pauses)
         results = {}
-        for name, spec, done in (("response", target.response, ticket.first_response_at),
+        # A resolution answers the ticket: without a recorded first response, the response clock stops
+        # there too, not at as_of (§7 judges only an unresolved ticket as of as_of). It ran on and
+        # breached, and credited, a ticket resolved within its response target.
+        responded = ticket.first_response_at or ticket.resolved_at
+        for name, spec, done in (("response", target.response, responded),
                                  ("resolution", target.resolution, ticket.resolved_at)):
             if spec:
                 results[name] = evaluate(target_seconds(spec, target.clock, calendar), started,

@@ -152,6 +152,18 @@ def test_an_unresolved_ticket_past_its_target_is_breached_as_of_as_of():
     assert on_time.resolution.status == PENDING and not on_time.breached and on_time.breach_credit is None
 
 
+def test_a_ticket_resolved_without_a_recorded_response_was_answered_by_its_resolution():
+    # The response clock ran on to as_of: resolved in 20 minutes, it breached a 30-minute response
+    # target by three months and was credited.
+    quick = one(ticket("T", "P1", hcm(2026, 9, 10, 9), resolved=hcm(2026, 9, 10, 9, 20)))
+    assert (quick.response.status, quick.response.elapsed_seconds, quick.breached) == (MET, 1200, False)
+    assert quick.breach_credit is None
+    slow = one(ticket("T", "P1", hcm(2026, 9, 10, 9), resolved=hcm(2026, 9, 10, 9, 45)))
+    assert (slow.response.status, slow.response.elapsed_seconds, slow.resolution.status) == (BREACHED, 2700, MET)
+    unanswered = one(ticket("T", "P1", hcm(2026, 9, 10, 9)), as_of=hcm(2026, 9, 10, 9, 31))
+    assert unanswered.response.status == BREACHED  # neither answered nor resolved: as of as_of
+
+
 def test_a_target_is_met_when_elapsed_equals_the_target_exactly():
     result = one(ticket("T", "P1", hcm(2026, 9, 10, 9), responded=hcm(2026, 9, 10, 9, 30),
                         resolved=hcm(2026, 9, 10, 13)))
