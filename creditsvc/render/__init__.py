@@ -11,6 +11,7 @@ import json
 import mimetypes
 import re
 import threading
+from datetime import datetime
 from decimal import Context, localcontext
 from functools import lru_cache
 from importlib import resources
@@ -202,11 +203,16 @@ def render_pdf(statement: dict[str, Any], contract: dict[str, Any], locale: str,
                                f"{statement['contract_id']} {statement['period']['label']}")
     attached = json.dumps({**statement, **(note or {})}, ensure_ascii=False, indent=2)
     document = _Document(string=html, base_url=ASSET_SCHEME, url_fetcher=fetcher)
+    # A note's file is dated when the note was issued, not when it is downloaded: with nothing else
+    # in it that changes, the same note is the same bytes every time (its /ID is their hash).
+    # A statement preview is dated now, as before.
+    # (base.html names the date in dcterms.created and dcterms.modified.)
+    issued = datetime.fromisoformat(note["issued_at"]) if note and note.get("issued_at") else None
     return document.write_pdf(
         stylesheets=[stylesheet], font_config=fonts, pdf_variant="pdf/a-3b",
         attachments=[Attachment(string=attached, name="statement.json", relationship="Data",
                                 description="The statement JSON these figures come from",
-                                url_fetcher=fetcher, base_url=ASSET_SCHEME)],
+                                url_fetcher=fetcher, base_url=ASSET_SCHEME, created=issued, modified=issued)],
         uncompressed_pdf=False, custom_metadata=True,
     )
 

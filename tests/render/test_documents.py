@@ -5,6 +5,8 @@ import re
 import io
 import json
 import threading
+import time
+from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -423,3 +425,18 @@ def test_a_document_response_says_it_varies_by_accept_json_or_pdf(client):
         response = client.post("/v1/calculations", json=SEPTEMBER_3CX, headers=headers)
         assert response.status_code == 200
         assert set(response.vary) >= {"Accept", "Accept-Language"}
+
+
+def test_an_issued_notes_pdf_is_the_same_bytes_on_every_download_dated_when_it_was_issued(
+        client, vietnamese_note, fixed_clock):
+    # It was dated at the download, so every download was another file (/CreationDate, /ModDate,
+    # /ID and the attachment's dates), and its date was not the note's.
+    url = f"/v1/credit-notes/{vietnamese_note['number']}?format=pdf"
+    first = client.get(url).data
+    fixed_clock.set(datetime(2026, 11, 20, 8, 30, tzinfo=timezone.utc))
+    time.sleep(1.1)  # WeasyPrint's default date is the wall clock, to the second
+    again = client.get(url).data
+    assert first == again
+    issued = datetime.fromisoformat(vietnamese_note["issued_at"])
+    info = PdfReader(io.BytesIO(first)).metadata
+    assert info.creation_date == info.modification_date == issued
