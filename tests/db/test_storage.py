@@ -5,8 +5,9 @@ import sys
 from datetime import datetime, timezone
 from decimal import Decimal
 
+import pytest
 from alembic import command
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
 
 from creditsvc import db
 from creditsvc.db.models import Contract, SupportCase
@@ -53,3 +54,35 @@ def test_create_api_key_refuses_an_unknown_role(database_url):
     result = subprocess.run([sys.executable, "-m", "creditsvc.cli", "create-api-key", "--name", "x", "--role", "god"],
                             capture_output=True, text=True, env={**os.environ, "CREDITSVC_DATABASE_URL": database_url})
     assert result.returncode == 2 and "role" in result.stderr
+
+
+@pytest.fixture
+def fresh_database_url(database_url, tmp_path):
+    """An empty database of the same kind as `database_url`, dropped afterwards."""
+    if not database_url.startswith("postgresql"):
+        yield f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
+        return
+    name = f"creditsvc_fresh_{os.getpid()}"
+    admin = create_engine(database_url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield database_url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_replicas_migrating_one_new_database_at_once_all_succeed(fresh_database_url):
+    # Replicas starting together each migrate first (creditsvc serve). On PostgreSQL two of three
+    # crashed with UniqueViolation on pg_type while creating the same tables.
+    runs = [subprocess.Popen([sys.executable, "-c", f"from creditsvc import db; db.upgrade({fresh_database_url!r})"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    outcomes = [(run.wait(timeout=120), run.stderr.read()) for run in runs]
+    for run in runs:
+        run.stdout.close()
+        run.stderr.close()
+    assert [code for code, _ in outcomes] == [0, 0, 0, 0], [err[-500:] for _, err in outcomes]
+    command.check(db.alembic_config(fresh_database_url))

@@ -1,10 +1,12 @@
 from alembic import context
+from sqlalchemy import text
 
 from creditsvc.db import make_engine
 from creditsvc.db.models import Base
 
 config = context.config
 target_metadata = Base.metadata
+MIGRATION_LOCK = 0x63726564  # "cred": the advisory lock key of creditsvc's migrations
 
 
 def run_migrations_offline() -> None:
@@ -17,6 +19,12 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     engine = make_engine(config.get_main_option("sqlalchemy.url"))
     with engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            # Replicas that start together each migrate first (`creditsvc serve`): one at a time, so
+            # the later ones find the schema at head instead of creating its types a second time.
+            # The lock is the session's: it outlasts the commit and ends with the connection.
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+            connection.commit()
         context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
         with context.begin_transaction():
             context.run_migrations()
