@@ -215,6 +215,29 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+def _key_name(text: str) -> str:
+    """A key's name: what the api_keys table holds (1-100 characters), not blank."""
+    name = text.strip()
+    if not name or len(name) > 100:
+        raise argparse.ArgumentTypeError("a key's name is 1 to 100 characters, not blank")
+    return name
+
+
+def _whole(minimum: int, maximum: int | None = None):
+    """An argparse type: a whole number within bounds (argparse then names the flag and exits 2)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum or (maximum is not None and value > maximum):
+            bounds = f"from {minimum} to {maximum}" if maximum is not None else f"at least {minimum}"
+            raise argparse.ArgumentTypeError(f"must be {bounds}, not {value}")
+        return value
+
+    return parse
+
+
 def _run(argv: list[str] | None) -> int:
     from .config import integer
 
@@ -223,14 +246,16 @@ def _run(argv: list[str] | None) -> int:
 
     run = commands.add_parser("serve", help="migrate the database, then serve the HTTP API with gunicorn")
     run.add_argument("--host", default=os.environ.get("CREDITSVC_HOST", "127.0.0.1"))
-    run.add_argument("--port", type=int, default=integer("CREDITSVC_PORT", 8000))
-    run.add_argument("--workers", type=int, default=integer("CREDITSVC_WORKERS", os.cpu_count() or 1, minimum=1))
-    run.add_argument("--threads", type=int, default=integer("CREDITSVC_THREADS", 4, minimum=1))
+    # The flags are held to the same bounds as their settings: --workers 0 started a server with no
+    # worker, which answered nothing and never exited; --port 99999 ended in a traceback.
+    run.add_argument("--port", type=_whole(0, 65535), default=integer("CREDITSVC_PORT", 8000, maximum=65535))
+    run.add_argument("--workers", type=_whole(1), default=integer("CREDITSVC_WORKERS", os.cpu_count() or 1, minimum=1))
+    run.add_argument("--threads", type=_whole(1), default=integer("CREDITSVC_THREADS", 4, minimum=1))
     run.add_argument("--dev", action="store_true", help="Flask's development server with the reloader")
     run.set_defaults(handler=serve)
 
     key = commands.add_parser("create-api-key", help="create an API key and print it once, as the last line")
-    key.add_argument("--name", required=True)
+    key.add_argument("--name", required=True, type=_key_name)
     key.add_argument("--role", required=True, help="admin, billing, accounting or sales")
     key.set_defaults(handler=create_api_key)
 

@@ -11,7 +11,7 @@ class SettingError(ValueError):
     """A setting in the environment that cannot be used; the CLI prints it and exits with 2."""
 
 
-def integer(name: str, default: int, minimum: int = 0) -> int:
+def integer(name: str, default: int, minimum: int = 0, maximum: int | None = None) -> int:
     """An integer setting; unset or empty is the default."""
     text = os.environ.get(name, "").strip()
     if not text:
@@ -22,6 +22,8 @@ def integer(name: str, default: int, minimum: int = 0) -> int:
         raise SettingError(f"{name} must be a whole number, not {text[:40]!r}") from None
     if value < minimum:
         raise SettingError(f"{name} must be at least {minimum}, not {value}")
+    if maximum is not None and value > maximum:
+        raise SettingError(f"{name} must be at most {maximum}, not {value}")
     return value
 
 
@@ -32,10 +34,15 @@ def database_url() -> str:
 
     url = os.environ.get("CREDITSVC_DATABASE_URL", "").strip() or f"sqlite:///{Path.cwd() / DEFAULT_DATABASE}"
     try:
-        make_url(url)
+        parsed = make_url(url)
     except ArgumentError:  # the message would repeat the URL, password and all
         raise SettingError("CREDITSVC_DATABASE_URL is not a database URL "
                            "(e.g. sqlite:///creditsvc.sqlite3 or postgresql+psycopg://user@host:5432/name)") from None
+    try:
+        parsed.get_dialect().import_dbapi()  # an unknown dialect is NoSuchModuleError, which the CLI names
+    except ImportError as error:  # mysql:// without mysqlclient: a traceback at the first connection
+        raise SettingError(f"CREDITSVC_DATABASE_URL ({parsed.drivername}) needs the Python package "
+                           f"{error.name!r}, which is not installed") from None
     return url
 
 

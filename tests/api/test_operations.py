@@ -353,7 +353,10 @@ def test_the_port_probe_takes_a_port_the_last_run_left_in_time_wait_and_brackete
     ("CREDITSVC_DATABASE_URL", "not-a-url", 2, "CREDITSVC_DATABASE_URL is not a database URL"),
     ("CREDITSVC_DATABASE_URL", "postgresql+nodriver://x@127.0.0.1/db", 2, "driver that is not installed"),
     ("CREDITSVC_DATABASE_URL", "postgresql+psycopg://postgres:s3cret@127.0.0.1:1/test", 1, "does not answer"),
+    # a dialect whose driver package is missing (mysqlclient is none of ours) was a traceback
+    ("CREDITSVC_DATABASE_URL", "mysql://u@127.0.0.1/d", 2, "needs the Python package 'MySQLdb'"),
     ("CREDITSVC_PORT", "eighty", 2, "CREDITSVC_PORT must be a whole number, not 'eighty'"),
+    ("CREDITSVC_PORT", "70000", 2, "CREDITSVC_PORT must be at most 65535, not 70000"),
     ("CREDITSVC_WORKERS", "0", 2, "CREDITSVC_WORKERS must be at least 1"),
     ("CREDITSVC_MAX_BODY_BYTES", "5MB", 2, "CREDITSVC_MAX_BODY_BYTES must be a whole number"),
 ])
@@ -368,6 +371,26 @@ def test_a_setting_that_cannot_be_used_ends_the_cli_with_one_line_not_a_tracebac
     err = capsys.readouterr().err
     assert says in err and "Traceback" not in err and "s3cret" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["serve", "--workers", "0"], "argument --workers: must be at least 1, not 0"),  # served nothing, forever
+    (["serve", "--threads", "0"], "argument --threads: must be at least 1, not 0"),
+    (["serve", "--port", "99999"], "argument --port: must be from 0 to 65535, not 99999"),  # a traceback
+    (["serve", "--port", "-1"], "argument --port: must be from 0 to 65535, not -1"),
+    (["create-api-key", "--name", " ", "--role", "admin"], "argument --name: a key's name is 1 to 100"),
+    (["create-api-key", "--name", "k" * 101, "--role", "admin"], "argument --name: a key's name is 1 to 100"),
+])
+def test_a_flag_out_of_its_bounds_is_refused_by_name_before_anything_runs(monkeypatch, capsys, tmp_path, argv, says):
+    from creditsvc.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert says in err and "Traceback" not in err
+    assert not (tmp_path / "creditsvc.sqlite3").exists()  # no database was made or touched
 
 
 def test_an_empty_database_url_is_the_sqlite_default_as_unset_is(monkeypatch, capsys, tmp_path):
