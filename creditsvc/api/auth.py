@@ -42,7 +42,7 @@ def requires(*roles: str):
 
         wrapper._apidoc = deepcopy(getattr(view, "_apidoc", {}))
         wrapper._apidoc.setdefault("manual_doc", {})["security"] = [{"bearerAuth": []}]
-        return problems(401, 403)(wrapper)
+        return problems(401, 403, 503)(wrapper)  # 503: every keyed request reads the database
 
     return decorator
 

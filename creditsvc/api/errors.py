@@ -8,6 +8,8 @@ from http import HTTPStatus
 
 from flask import Flask, jsonify
 from marshmallow import ValidationError
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from ..calculators.errors import DomainError
@@ -93,6 +95,15 @@ def handle_malformed_json(error: ValueError):
     return problem(400, "Bad Request", "The body is not valid JSON.", code="malformed_json")
 
 
+def handle_database_unavailable(error: Exception):
+    # Refused, timed out, gone away, or no schema yet: the client may retry; the database is the
+    # service's fault, not the request's, and the error is logged once with its request id.
+    reason = (str(getattr(error, "orig", None) or error).strip().splitlines() or ["no reason given"])[0]
+    log.warning("database unavailable: %s", reason)
+    return problem(503, "Service Unavailable", "The database does not answer; try again shortly.",
+                   code="database_unavailable", headers={"Retry-After": "5"})
+
+
 def handle_unexpected(error: Exception):
     log.exception("unhandled error")
     return problem(500, "Internal Server Error", "An unexpected error occurred; it has been logged.")
@@ -104,4 +115,6 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(ValidationError, handle_validation_error)
     app.register_error_handler(json.JSONDecodeError, handle_malformed_json)
     app.register_error_handler(UnicodeDecodeError, handle_malformed_json)
+    app.register_error_handler(OperationalError, handle_database_unavailable)
+    app.register_error_handler(PoolTimeout, handle_database_unavailable)
     app.register_error_handler(Exception, handle_unexpected)

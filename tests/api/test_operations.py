@@ -105,6 +105,19 @@ def test_readyz_is_503_when_the_database_is_gone(tmp_path):
     assert response.status_code == 503 and response.mimetype == "application/problem+json"
 
 
+@pytest.mark.parametrize("method, path", [("GET", "/v1/policy-templates"), ("GET", "/v1/contracts/c"),
+                                          ("POST", "/v1/calculations")])
+def test_a_request_while_the_database_is_gone_is_a_503_to_retry_not_a_500(method, path):
+    # It was 500 "unexpected error" with a traceback in the log; the client could not tell to retry.
+    from creditsvc import create_app
+
+    app = create_app({"DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none"})
+    response = app.test_client().open(path, method=method, json={} if method == "POST" else None,
+                                      headers={"Authorization": "Bearer csk_whatever"})
+    assert response.status_code == 503 and response.mimetype == "application/problem+json"
+    assert response.json["code"] == "database_unavailable" and response.headers["Retry-After"] == "5"
+
+
 def _readyz_in_a_thread(app):
     """/readyz, asked from a thread that must come back (the probe gives up on its own)."""
     import threading
