@@ -147,10 +147,12 @@ def close_period(args: argparse.Namespace) -> int:
     print(f"close-period {args.period}{' (dry run)' if args.dry_run else ''}: {summary.contracts} contracts, "
           f"{len(summary.owed)} owed a credit")
     if args.dry_run:
+        skipped = dict(summary.skipped)
         for contract_id, total in summary.owed:
-            state = "already issued" if any(c == contract_id for c, _ in summary.already) else "would issue"
+            state = "already issued" if any(c == contract_id for c, _ in summary.already) else \
+                f"would skip ({skipped[contract_id]})" if contract_id in skipped else "would issue"
             print(f"  {state}: {contract_id} {total}")
-        return 0
+        return 1 if summary.skipped else 0  # as the run itself would end
     print(f"  issued now: {len(summary.issued)}   issued before: {len(summary.already)}   "
           f"skipped: {len(summary.skipped)}")
     for contract_id, reason in summary.skipped:

@@ -34,6 +34,7 @@ def close_period(sessions: sessionmaker, label: str, now: datetime, *, dry_run: 
                  progress: Callable[[int, int, str | None], None] | None = None) -> CloseSummary:
     """`progress(done, total, event)` is called after each owed contract; `event` says what was issued."""
     summary = CloseSummary(label)
+    refusals: dict[str, DomainError | None] = {}
     with sessions() as session:
         for row, statement in statements_for_period(session, label, now):
             summary.contracts += 1
@@ -41,13 +42,19 @@ def close_period(sessions: sessionmaker, label: str, now: datetime, *, dry_run: 
                 summary.skipped.append((row.id, f"{statement.code}: {statement.message}"))
             elif statement.credit_total:
                 summary.owed.append((row.id, format(statement.credit_total, "f")))
+                refusals[row.id] = credit_notes.refusal_to_issue(statement, label, now)
         live = dict(session.execute(select(CreditNote.contract_id, CreditNote.number).where(
             CreditNote.period == label, CreditNote.status == "issued")).all())
     for done, (contract_id, _total) in enumerate(summary.owed, start=1):
         event = None
         if contract_id in live:
             summary.already.append((contract_id, live[contract_id]))
-        elif not dry_run:
+        elif dry_run:
+            # the questions issuing asks (ended, final, inside the claim window), asked of the same statement
+            if refusals[contract_id] is not None:
+                error = refusals[contract_id]
+                summary.skipped.append((contract_id, f"{error.code}: {error.message}"))
+        else:
             event = _issue_one(sessions, contract_id, label, now, seller, summary)
         if progress:
             progress(done, len(summary.owed), event)

@@ -113,6 +113,25 @@ def _settled(statement: dict) -> dict:
     return {**statement, "tickets": {**tickets, "items": items}}
 
 
+def refusal_to_issue(statement, period: str, now: datetime, *, correcting: bool = False) -> DomainError | None:
+    """Why a note cannot be issued from this statement now, or None. close-period's dry run asks
+    the same question, so what it says would be issued is what a run issues."""
+    if statement.period.end > now:
+        return Conflict(f"{period} has not ended; its statement can still change.", code="period_not_ended",
+                        field="period")
+    if statement.status != "final":
+        return Conflict("An incident of the period is still open; close it before issuing.",
+                        code="statement_provisional", field="period")
+    if statement.claim_deadline is not None and now.astimezone(statement.period.end.tzinfo).date() > \
+            statement.claim_deadline:
+        return ClaimWindowExpired(f"Credits for {period} could be claimed until {statement.claim_deadline}.",
+                                  field="period")
+    if not statement.credit_total and not correcting:
+        return DomainError(f"Nothing is owed for {period}: the statement's credit total is 0.",
+                           code="nothing_to_credit", field="period")
+    return None
+
+
 def _issue_once(session: Session, contract_id: str, period: str, supersede: bool,
                 now: datetime, seller: dict) -> tuple[CreditNote, bool]:
     get_contract_row(session, contract_id, lock=True)  # records wait while the note is issued
@@ -126,19 +145,9 @@ def _issue_once(session: Session, contract_id: str, period: str, supersede: bool
         # A correction with nothing to correct (a retried request, say) is the live note, not a new number.
         session.rollback()
         return existing, False
-    if statement.period.end > now:
-        raise Conflict(f"{period} has not ended; its statement can still change.", code="period_not_ended",
-                       field="period")
-    if statement.status != "final":
-        raise Conflict("An incident of the period is still open; close it before issuing.",
-                       code="statement_provisional", field="period")
-    if statement.claim_deadline is not None and now.astimezone(statement.period.end.tzinfo).date() > \
-            statement.claim_deadline:
-        raise ClaimWindowExpired(f"Credits for {period} could be claimed until {statement.claim_deadline}.",
-                                 field="period")
-    if not statement.credit_total and existing is None:
-        raise DomainError(f"Nothing is owed for {period}: the statement's credit total is 0.",
-                          code="nothing_to_credit", field="period")
+    refusal = refusal_to_issue(statement, period, now, correcting=existing is not None)
+    if refusal is not None:
+        raise refusal
     # The series is the year of the issue date on the customer's calendar, the date the note prints.
     year = now.astimezone(statement.period.end.tzinfo).year
     sequence = next_number(session, year)

@@ -65,6 +65,23 @@ def test_close_period_issues_every_owed_note_once_and_a_dry_run_writes_nothing(a
     assert "creditsvc_credit_notes_issued_total 3.0" in client.get("/metrics").get_data(as_text=True)
 
 
+def test_a_close_period_dry_run_says_what_the_run_will_skip_and_ends_as_it_will(app, client, database_url):
+    # The dry run said "would issue" for a contract whose month still had an open incident, and
+    # exited 0; the run then skipped it (statement_provisional) and exited 1.
+    make_contracts(client, 2)
+    open_incident = {**INCIDENT, "id": "still-open", "started_at": "2026-09-20T09:00:00+07:00", "ended_at": None}
+    assert client.post("/v1/contracts/close-001/incidents", json=open_incident).status_code == 201
+    dry = run_close(database_url, "2026-09", "--dry-run")
+    out, err = dry.communicate(timeout=120)
+    assert dry.returncode == 1, err
+    assert "would issue: close-000" in out and "would skip (statement_provisional" in out
+    assert notes(app) == []
+    run = run_close(database_url, "2026-09")
+    out, err = run.communicate(timeout=120)
+    assert run.returncode == 1 and "skipped close-001: statement_provisional" in out
+    assert [n.contract_id for n in notes(app)] == ["close-000"]
+
+
 def test_close_period_killed_halfway_and_run_again_issues_each_note_exactly_once(app, client, database_url):
     total = 200
     make_contracts(client, total)
