@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import shutil
 import sys
@@ -34,6 +35,11 @@ def _port_in_use(host: str, port: int) -> str | None:
     return None
 
 
+# A note freezes its seller when it is issued: one issued without is corrected only by a new number.
+NO_SELLER = ("CREDITSVC_SELLER_NAME is not set: credit notes issued by this process print no seller "
+             "(set CREDITSVC_SELLER_NAME, _ADDRESS, _TAX_ID, _EMAIL)")
+
+
 def serve(args: argparse.Namespace) -> int:
     # A socket per worker needs a port known before the workers start: not with --port 0.
     reuse_port = not args.dev and args.port != 0
@@ -52,6 +58,8 @@ def serve(args: argparse.Namespace) -> int:
 
     db.upgrade(_database_url())  # create or migrate the schema before taking requests
     app = create_app()
+    if not app.config["SELLER"].get("name"):
+        logging.getLogger("creditsvc").warning(NO_SELLER)
     if args.dev:
         app.run(host=args.host, port=args.port, debug=True)
         return 0
@@ -138,6 +146,8 @@ def close_period(args: argparse.Namespace) -> int:
     engine = db.make_engine(url)
     # A terminal gets a progress bar; a log gets one line per note as it is issued.
     bar = ProgressBar(sys.stderr) if sys.stderr.isatty() else None
+    if not from_environment()["SELLER"].get("name") and not args.dry_run:
+        print(f"creditsvc: warning: {NO_SELLER}", file=sys.stderr)
     summary = close(sessionmaker(engine, expire_on_commit=False), args.period,
                     clock.now(), dry_run=args.dry_run,
                     seller=from_environment()["SELLER"], progress=bar or _log_event)

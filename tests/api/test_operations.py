@@ -82,6 +82,20 @@ def test_a_close_period_dry_run_says_what_the_run_will_skip_and_ends_as_it_will(
     assert [n.contract_id for n in notes(app)] == ["close-000"]
 
 
+@pytest.mark.parametrize("seller", [None, "Công ty Phần mềm Vàng"])
+def test_close_period_warns_when_its_notes_would_print_no_seller(app, client, database_url, monkeypatch, seller):
+    # A shell without CREDITSVC_SELLER_NAME issued and froze 39 notes with a blank seller, silently.
+    for name in ("NAME", "ADDRESS", "TAX_ID", "EMAIL"):
+        monkeypatch.delenv(f"CREDITSVC_SELLER_{name}", raising=False)
+    if seller:
+        monkeypatch.setenv("CREDITSVC_SELLER_NAME", seller)
+    make_contracts(client, 1)
+    run = run_close(database_url, "2026-09")
+    out, err = run.communicate(timeout=120)
+    assert run.returncode == 0 and "issued now: 1" in out
+    assert ("CREDITSVC_SELLER_NAME is not set" in err) is (seller is None)
+
+
 def test_close_period_killed_halfway_and_run_again_issues_each_note_exactly_once(app, client, database_url):
     total = 200
     make_contracts(client, total)
