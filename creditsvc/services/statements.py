@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -90,9 +91,21 @@ def statements_for_period(session: Session, label: str, as_of: datetime,
     for first in range(0, len(contract_ids), batch):
         chunk = contract_ids[first:first + batch]
         rows = {r.id: r for r in session.execute(select(models.Contract).where(models.Contract.id.in_(chunk))).scalars()}
-        contracts = {cid: contract_from_row(r) for cid, r in rows.items()}
+        # A contract whose stored terms no longer read (a policy a release refuses, a zone the host
+        # lacks) yields its error like one whose statement fails: it stopped the whole close before.
+        contracts, unreadable = {}, {}
+        for cid, row in rows.items():
+            try:
+                contract = contract_from_row(row)
+                contract.zone  # noqa: B018 - the zone must open, or period_for fails for the batch
+                contracts[cid] = contract
+            except DomainError as error:
+                unreadable[cid] = error
+            except (ZoneInfoNotFoundError, ValueError, OSError) as error:
+                unreadable[cid] = DomainError(f"the contract's time zone {row.timezone!r} does not open: {error}",
+                                              code="unknown_timezone", field="timezone")
         # Periods are local months: query the widest UTC window, then let the calculators clip.
-        zones = {c.zone for c in contracts.values()}
+        zones = {c.zone for c in contracts.values()} or {ZoneInfo("UTC")}
         widest = sorted((period_for(label, z) for z in zones), key=lambda p: p.start_ts)
         window = Period(label, widest[0].start, max(widest, key=lambda p: p.end_ts).end)
         grouped: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
@@ -100,6 +113,9 @@ def statements_for_period(session: Session, label: str, as_of: datetime,
             for record in session.execute(query).scalars():
                 grouped[record.contract_id][kind].append(convert(record))
         for cid in chunk:
+            if cid in unreadable:
+                yield rows[cid], unreadable[cid]
+                continue
             contract = contracts[cid]
             kinds = grouped.get(cid, {})
             try:

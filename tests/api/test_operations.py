@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from creditsvc import db
-from creditsvc.db.models import BugOccurrence, CreditNote
+from creditsvc.db.models import BugOccurrence, Contract, CreditNote
 from tests.api.conftest import CONTRACT_3CX, SEPTEMBER_3CX
 
 INCIDENT = SEPTEMBER_3CX["incidents"][0]
@@ -268,6 +268,26 @@ def test_metrics_is_in_the_spec_and_names_its_charset_once(client):
     assert response.headers["Content-Type"].startswith("text/plain;")
     spec = yaml.safe_load(client.get("/openapi.yaml").get_data(as_text=True))
     assert "text/plain" in spec["paths"]["/metrics"]["get"]["responses"]["200"]["content"]
+
+
+@pytest.mark.parametrize("broken", [
+    {"policy_document": {"support_billing": {"minimum_minutes": "30.0"}}},  # stored before 30.0 read as 30
+    {"timezone": "Mars/Olympus_Mons"},  # a zone the host's tz database does not have
+])
+def test_close_period_skips_a_contract_whose_stored_terms_no_longer_read(app, client, database_url, broken):
+    # Such a contract raised before close-period's per-contract handling: the run crashed for all.
+    make_contracts(client, 2)
+    with app.app_context():
+        session = db.session()
+        row = session.get(Contract, "close-001")
+        for name, value in broken.items():
+            setattr(row, name, value)
+        row.document = {**row.document, **({"timezone": broken["timezone"]} if "timezone" in broken else {})}
+        session.commit()
+    process = run_close(database_url, "2026-09")
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 1, err
+    assert "skipped close-001:" in out and "issued now: 1" in out and "Traceback" not in err
 
 
 def test_close_period_skips_a_contract_it_cannot_compute_and_issues_the_others(app, client, database_url):
