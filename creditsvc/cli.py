@@ -1,4 +1,4 @@
-"""The `creditsvc` console script: serve, create-api-key, db upgrade, openapi."""
+"""The `creditsvc` console script: serve, create-api-key, db upgrade, openapi, close-period, calculate."""
 from __future__ import annotations
 
 import argparse
@@ -190,6 +190,53 @@ class ProgressBar:
         self.stream.write("\n")
 
 
+def calculate(args: argparse.Namespace) -> int:
+    """POST /v1/calculations without a server: a request's JSON in, the statement's JSON (or PDF) out,
+    through the same schema, calculators and dump. Bad input is one line and the errors as JSON."""
+    import json
+
+    from marshmallow import ValidationError
+
+    from .api.calculations import contract_document
+    from .calculators.errors import DomainError
+    from .calculators.statement import compute_statement
+    from .jsonio import loads
+    from .policies import flatten_errors
+    from .schemas.calculation import CalculationRequestSchema
+    from .schemas.statement import dump_statement
+
+    try:
+        raw = sys.stdin.buffer.read() if args.request == "-" else open(args.request, "rb").read()
+    except OSError as error:
+        print(f"creditsvc: cannot read {args.request}: {error.strerror}", file=sys.stderr)
+        return 2
+    try:
+        request = CalculationRequestSchema().load(loads(raw))
+        statement = dump_statement(compute_statement(request))
+    except ValueError as error:  # JSONDecodeError: what the API answers 400
+        print(f"creditsvc: the request is not valid JSON: {error}", file=sys.stderr)
+        return 2
+    except ValidationError as error:
+        print("creditsvc: the request does not validate:", file=sys.stderr)
+        print(json.dumps(flatten_errors(error.messages), ensure_ascii=False), file=sys.stderr)
+        return 2
+    except DomainError as error:
+        print(f"creditsvc: {error.code}: {error.message}", file=sys.stderr)
+        return 2
+    if args.pdf:
+        from . import render
+        from .config import from_environment
+
+        document = contract_document(request.contract)
+        pdf = render.render_pdf(statement, document, render.pick_locale(document["locale"], args.lang),
+                                seller=from_environment()["SELLER"])
+        with open(args.pdf, "wb") as out:
+            out.write(pdf)
+        return 0
+    sys.stdout.write(json.dumps(statement, ensure_ascii=False, indent=2) + "\n")  # dumped: plain JSON values
+    return 0
+
+
 def db_upgrade(args: argparse.Namespace) -> int:
     from . import db
 
@@ -276,6 +323,13 @@ def _run(argv: list[str] | None) -> int:
     database_commands.add_parser("upgrade", help="create or migrate the schema").set_defaults(handler=db_upgrade)
 
     commands.add_parser("openapi", help="print the OpenAPI document").set_defaults(handler=openapi)
+
+    calc = commands.add_parser("calculate", help="compute a statement from a calculation request (as POST "
+                                                 "/v1/calculations does), without a server or database")
+    calc.add_argument("request", help="the request's JSON file, or - for standard input")
+    calc.add_argument("--pdf", metavar="FILE", help="write the statement as PDF here instead of printing JSON")
+    calc.add_argument("--lang", choices=["vi", "da", "en"], help="the PDF's language (default: the contract's)")
+    calc.set_defaults(handler=calculate)
 
     closing = commands.add_parser("close-period", help="issue the credit notes every contract is owed for a month")
     closing.add_argument("period", help="YYYY-MM")

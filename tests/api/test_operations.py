@@ -465,3 +465,17 @@ def test_an_empty_database_url_is_the_sqlite_default_as_unset_is(monkeypatch, ca
     assert main(["db", "upgrade"]) == 0
     assert "newest revision" in capsys.readouterr().out
     assert (tmp_path / "creditsvc.sqlite3").is_file()
+
+
+def test_the_calculate_command_gives_the_statement_post_v1_calculations_gives(client, tmp_path):
+    # design.md lists `creditsvc calculate`; the command did not exist
+    request = tmp_path / "september.json"
+    request.write_text(json.dumps(SEPTEMBER_3CX, ensure_ascii=False), "utf-8")
+    result = subprocess.run([sys.executable, "-m", "creditsvc.cli", "calculate", str(request)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == client.post("/v1/calculations", json=SEPTEMBER_3CX).json
+    bad = subprocess.run([sys.executable, "-m", "creditsvc.cli", "calculate", "-"], input='{"period": "2026-13"}',
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert json.loads(bad.stderr.splitlines()[-1])["period"] == ["A period is YYYY-MM or {start, end}."]
