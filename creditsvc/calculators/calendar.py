@@ -23,6 +23,14 @@ def public_holidays(country: str, year: int) -> frozenset[date]:
     return frozenset(holiday_data.country_holidays(country, years=year).keys())
 
 
+@lru_cache(maxsize=256)
+def weekend_workdays(country: str, year: int) -> frozenset[date]:
+    """Weekend days a country works in exchange for a day off, from the `holidays` package: Vietnam
+    worked Saturday 22 August 2026 for the day off on Monday 31 August."""
+    return frozenset(day for day in holiday_data.country_holidays(country, years=year).weekend_workdays
+                     if day.year == year)
+
+
 @frozen
 class _YearWindows:
     starts: list[int]
@@ -34,10 +42,14 @@ class _YearWindows:
 def _year_windows(hours: BusinessHours, zone_name: str, year: int) -> _YearWindows:
     zone = ZoneInfo(zone_name)
     closed = public_holidays(hours.holidays, year) if hours.holidays else frozenset()
+    # The swap goes both ways: the day off is closed (a public holiday) and the weekend day it moved
+    # from is open, so a week with a swap has as much business time as any other.
+    swapped = weekend_workdays(hours.holidays, year) if hours.holidays else frozenset()
     starts, ends, before, total = [], [], [], 0
     day = date(year, 1, 1)
     while day.year == year:
-        if day.weekday() in hours.weekdays and day not in closed and day not in hours.extra_closed_dates:
+        if (day.weekday() in hours.weekdays or day in swapped) and day not in closed \
+                and day not in hours.extra_closed_dates:
             start = int(datetime.combine(day, hours.start, tzinfo=zone).timestamp())
             end = int(datetime.combine(day, hours.end, tzinfo=zone).timestamp())
             starts.append(start)

@@ -71,6 +71,15 @@ def test_vietnamese_national_day_1_and_2_september_2026_is_closed():
     assert seconds(VN, hcm(2026, 9, 3), hcm(2026, 9, 4)) == 8 * H
 
 
+def test_vietnams_saturday_22_august_2026_worked_for_the_day_off_on_31_august_is_business_time():
+    # The holidays package closes Monday 31 August ("substituted from 08/22/2026"); the Saturday it was
+    # swapped for was left closed, so the week lost a business day.
+    assert seconds(VN, hcm(2026, 8, 31), hcm(2026, 9, 1)) == 0
+    assert seconds(VN, hcm(2026, 8, 22), hcm(2026, 8, 23)) == 8 * H
+    assert seconds(VN, hcm(2026, 8, 29), hcm(2026, 8, 30)) == 0  # an ordinary Saturday
+    assert seconds(DK, cph(2026, 8, 22), cph(2026, 8, 23)) == 0  # Denmark swaps nothing
+
+
 def test_is_business_time_includes_the_opening_second_and_excludes_the_closing_second():
     assert DK.is_business_time(epoch(cph(2026, 10, 6, 8)))
     assert DK.is_business_time(epoch(cph(2026, 10, 6, 15, 59, 59)))
