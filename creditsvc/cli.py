@@ -194,6 +194,7 @@ def calculate(args: argparse.Namespace) -> int:
     """POST /v1/calculations without a server: a request's JSON in, the statement's JSON (or PDF) out,
     through the same schema, calculators and dump. Bad input is one line and the errors as JSON."""
     import json
+    from pathlib import Path
 
     from marshmallow import ValidationError
 
@@ -206,16 +207,18 @@ def calculate(args: argparse.Namespace) -> int:
     from .schemas.statement import dump_statement
 
     try:
-        raw = sys.stdin.buffer.read() if args.request == "-" else open(args.request, "rb").read()
+        raw = sys.stdin.buffer.read() if args.request == "-" else Path(args.request).read_bytes()
     except OSError as error:
         print(f"creditsvc: cannot read {args.request}: {error.strerror}", file=sys.stderr)
         return 2
     try:
-        request = CalculationRequestSchema().load(loads(raw))
-        statement = dump_statement(compute_statement(request))
-    except ValueError as error:  # JSONDecodeError: what the API answers 400
+        data = loads(raw)
+    except json.JSONDecodeError as error:  # what the API answers 400
         print(f"creditsvc: the request is not valid JSON: {error}", file=sys.stderr)
         return 2
+    try:
+        request = CalculationRequestSchema().load(data)
+        statement = dump_statement(compute_statement(request))
     except ValidationError as error:
         print("creditsvc: the request does not validate:", file=sys.stderr)
         print(json.dumps(flatten_errors(error.messages), ensure_ascii=False), file=sys.stderr)

@@ -203,10 +203,9 @@ def render_pdf(statement: dict[str, Any], contract: dict[str, Any], locale: str,
                                f"{statement['contract_id']} {statement['period']['label']}")
     attached = json.dumps({**statement, **(note or {})}, ensure_ascii=False, indent=2)
     document = _Document(string=html, base_url=ASSET_SCHEME, url_fetcher=fetcher)
-    # A note's file is dated when the note was issued, not when it is downloaded: with nothing else
-    # in it that changes, the same note is the same bytes every time (its /ID is their hash).
-    # A statement preview is dated now, as before.
-    # (base.html names the date in dcterms.created and dcterms.modified.)
+    # A note's file is dated when the note was issued, not when it is downloaded (base.html names the
+    # date as dcterms.created and modified): the same note is then the same bytes every time, /ID
+    # being their hash. A statement preview is dated now.
     issued = datetime.fromisoformat(note["issued_at"]) if note and note.get("issued_at") else None
     return document.write_pdf(
         stylesheets=[stylesheet], font_config=fonts, pdf_variant="pdf/a-3b",
