@@ -19,6 +19,7 @@ from ..db.models import CreditNote, NumberSeries
 from ..schemas.statement import dump_statement
 from .errors import Conflict, NotFound
 from .contracts import get_contract_row
+from .records import pauses_in_order
 from .statements import statement_for
 
 _ATTEMPTS = 5
@@ -92,12 +93,17 @@ def _terms(inputs: dict) -> dict:
     wrote the same terms. The policy counts as resolved (`policy`, `policy_version`), not as the
     contract's spec: {"template": "3cx-vn"} and the same with "overrides": {} are one policy. The fee
     counts by value: "20000000.00" and "20000000" are one fee (older notes hold the fee as it was
-    sent). Either difference once voided a note and issued the same figures under a new number."""
+    sent), and a ticket's pauses count in time order. Such a difference once voided a note and
+    issued the same figures under a new number."""
     contract = {k: v for k, v in inputs["contract"].items() if k != "policy"}
     fee = contract.get("fee")
     if isinstance(fee, dict) and isinstance(fee.get("amount"), str):
         contract["fee"] = {**fee, "amount": decimal_str(Decimal(fee["amount"]))}
-    return {**{k: v for k, v in inputs.items() if k != "as_of"}, "contract": contract}
+    records = inputs.get("records")
+    if isinstance(records, dict) and records.get("tickets"):  # older notes hold pauses as they were sent
+        records = {**records, "tickets": [pauses_in_order("tickets", t) for t in records["tickets"]]}
+    return {**{k: v for k, v in inputs.items() if k not in ("as_of", "records")}, "contract": contract,
+            "records": records}
 
 
 def _settled(statement: dict) -> dict:

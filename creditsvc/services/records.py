@@ -25,8 +25,27 @@ _ATTEMPTS = 5
 
 
 def canonical(kind: str, record) -> dict[str, Any]:
-    """The record as stored and compared: UTC timestamps, exact numbers as strings."""
+    """The record as stored and compared: UTC timestamps, exact numbers as strings, a ticket's
+    pauses in time order (the same pauses sent in another order are the same ticket, not a 409)."""
+    return pauses_in_order(kind, _as_sent(kind, record))
+
+
+def _as_sent(kind: str, record) -> dict[str, Any]:
     return plain(RECORD_SCHEMAS[kind]().dump(record))
+
+
+def pauses_in_order(kind: str, record: dict[str, Any]) -> dict[str, Any]:
+    if kind == "tickets" and len(record.get("pauses") or ()) > 1:
+        return {**record, "pauses": sorted(record["pauses"], key=lambda p: (p["start"], p["end"]))}
+    return record
+
+
+def _same_content(kind: str, row, item, content_hash: str) -> bool:
+    """Whether a stored row holds this record. Tickets stored before their pauses were put in order
+    were hashed with the pauses as sent, so a retry in that order is theirs too."""
+    if row.content_hash == content_hash:
+        return True
+    return kind == "tickets" and len(item.pauses) > 1 and row.content_hash == digest(_as_sent(kind, item))
 
 
 def _columns(kind: str, record) -> dict[str, Any]:
@@ -40,7 +59,8 @@ def _columns(kind: str, record) -> dict[str, Any]:
                     description=record.description)
     return dict(priority=record.priority, opened_at=record.opened_at, confirmed_at=record.confirmed_at,
                 first_response_at=record.first_response_at, resolved_at=record.resolved_at,
-                pauses=[{"start": _iso(p.start), "end": _iso(p.end)} for p in record.pauses])
+                pauses=[{"start": _iso(p.start), "end": _iso(p.end)}
+                        for p in sorted(record.pauses, key=lambda p: (p.start, p.end))])
 
 
 def _iso(moment: datetime) -> str:
@@ -106,7 +126,7 @@ def _ingest_once(session: Session, contract_id: str, kind: str, items: list, sup
         record = canonical(kind, item)
         content_hash = digest(record)
         row = existing.get(item.id)
-        if row is not None and row.content_hash == content_hash:
+        if row is not None and _same_content(kind, row, item, content_hash):
             results.append({"id": item.id, "status": "unchanged", "record": record})
             continue
         if row is not None and not supersede:

@@ -66,6 +66,43 @@ def test_a_record_is_created_once_and_repeating_it_changes_nothing(client, app):
     assert count(app, models.Incident) == 1
 
 
+def test_a_ticket_sent_again_with_its_pauses_in_another_order_is_unchanged(client, app):
+    # The same pauses in another order were "other content": 409 record_conflict on a retry from a
+    # system that lists them unordered.
+    put_contract(client)
+    pauses = [{"start": "2026-09-10T12:00:00+07:00", "end": "2026-09-10T13:00:00+07:00"},
+              {"start": "2026-09-10T10:00:00+07:00", "end": "2026-09-10T10:30:00+07:00"}]
+    ticket = {"id": "t-p", "priority": "P1", "opened_at": "2026-09-10T09:00:00+07:00",
+              "resolved_at": "2026-09-10T15:00:00+07:00", "pauses": pauses}
+    assert client.post("/v1/contracts/acme-3cx/tickets", json=ticket).status_code == 201
+    again = client.post("/v1/contracts/acme-3cx/tickets", json={**ticket, "pauses": pauses[::-1]})
+    assert again.status_code == 200 and again.json["items"][0]["status"] == "unchanged"
+    stored = again.json["items"][0]["record"]["pauses"]
+    assert [p["start"] for p in stored] == ["2026-09-10T03:00:00Z", "2026-09-10T05:00:00Z"]
+    moved = {**ticket, "pauses": [pauses[0], {**pauses[1], "end": "2026-09-10T10:45:00+07:00"}]}
+    assert client.post("/v1/contracts/acme-3cx/tickets", json=moved).status_code == 409
+
+
+def test_a_ticket_stored_with_its_pauses_as_sent_is_still_unchanged_when_sent_again_so(client, app):
+    # Tickets stored before the pauses were put in order were hashed as sent.
+    from creditsvc.canonical import digest
+    from creditsvc.db.models import Ticket
+    from creditsvc.schemas.records import TicketSchema
+    from creditsvc.services.records import _as_sent
+
+    put_contract(client)
+    pauses = [{"start": "2026-09-10T12:00:00+07:00", "end": "2026-09-10T13:00:00+07:00"},
+              {"start": "2026-09-10T10:00:00+07:00", "end": "2026-09-10T10:30:00+07:00"}]
+    ticket = {"id": "t-old", "priority": "P1", "opened_at": "2026-09-10T09:00:00+07:00", "pauses": pauses}
+    assert client.post("/v1/contracts/acme-3cx/tickets", json=ticket).status_code == 201
+    with app.app_context():
+        row = db.session().get(Ticket, ("acme-3cx", "t-old"))
+        row.content_hash = digest(_as_sent("tickets", TicketSchema().load(ticket)))
+        db.session().commit()
+    again = client.post("/v1/contracts/acme-3cx/tickets", json=ticket)
+    assert again.status_code == 200 and again.json["items"][0]["status"] == "unchanged"
+
+
 def test_a_record_with_the_same_id_and_other_content_is_a_409_unless_it_supersedes(client, app):
     put_contract(client)
     client.post("/v1/contracts/acme-3cx/incidents", json=INCIDENT)
