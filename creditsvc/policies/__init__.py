@@ -16,7 +16,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from marshmallow import ValidationError
+from marshmallow import ValidationError, fields
 
 from ..calculators.errors import DomainError
 from ..calculators.policy import Policy
@@ -94,6 +94,32 @@ def load_policy(document: Mapping[str, Any]) -> Policy:
         return PolicySchema().load(document)
     except ValidationError as error:
         raise PolicyError(flatten_errors(error.messages)) from None
+
+
+def load_stored_policy(document: Mapping[str, Any]) -> Policy:
+    """A policy document as stored with a contract. Before policies took only JSON true and false,
+    marshmallow's Boolean took "yes", 1, "on" ... and the document kept them as sent: such a stored
+    document reads them as that Boolean did, so a stored contract never becomes unreadable."""
+    return load_policy(_legacy_booleans(document))
+
+
+def _legacy_booleans(document: Mapping[str, Any]) -> Mapping[str, Any]:
+    def flag(value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            return value
+        text = value.lower() if isinstance(value, str) else value
+        return True if text in fields.Boolean.truthy else False if text in fields.Boolean.falsy else value
+
+    document = dict(document)
+    application = document.get("application")
+    if isinstance(application, Mapping) and "cash_refund" in application:
+        document["application"] = {**application, "cash_refund": flag(application["cash_refund"])}
+    uptime = document.get("uptime")
+    if isinstance(uptime, Mapping) and isinstance(uptime.get("bands"), list):
+        bands = [{**band, "termination_right": flag(band["termination_right"])}
+                 if isinstance(band, Mapping) and "termination_right" in band else band for band in uptime["bands"]]
+        document["uptime"] = {**uptime, "bands": bands}
+    return document
 
 
 def resolve(spec: Mapping[str, Any]) -> tuple[dict[str, Any], Policy]:

@@ -12,7 +12,7 @@ from ..calculators import policy as model
 from ..calculators.money import CURRENCY_EXPONENTS
 from ..calculators.tickets import parse_duration
 from ..calculators.errors import DomainError
-from ..schemas.fields import Amount, Day, Pattern, Percent, StrictDecimal, StrictInteger
+from ..schemas.fields import Amount, Day, Pattern, Percent, StrictBoolean, StrictDecimal, StrictInteger
 
 NOT_PROVIDER = [cause for cause in model.CAUSES if cause != "provider"]
 SUPPORTED_HOLIDAY_COUNTRIES = ("DK", "VN", "SE", "NO", "DE", "GB", "US", "FI", "NL", "FR")
@@ -46,7 +46,7 @@ class Duration(fields.String):
 class BandSchema(Schema):
     from_percent = Percent(required=True)
     credit_percent = Percent(required=True)
-    termination_right = fields.Boolean(load_default=False)
+    termination_right = StrictBoolean(load_default=False)
 
     @post_load
     def make(self, data, **kwargs):
@@ -185,7 +185,7 @@ class TicketTargetsSchema(Schema):
 
 class ApplicationSchema(Schema):
     mode = fields.String(validate=validate.OneOf(model.APPLICATION_MODES), required=True)
-    cash_refund = fields.Boolean(load_default=False)
+    cash_refund = StrictBoolean(load_default=False)
     claim_window_months = StrictInteger(validate=validate.Range(1, 120), load_default=None)
     refund_days_on_termination = StrictInteger(validate=validate.Range(0, 3650), load_default=None)
 

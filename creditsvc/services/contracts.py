@@ -17,7 +17,7 @@ from ..calculators.errors import DomainError
 from ..calculators.money import AmountOverflow
 from ..db.models import Contract as ContractRow
 from ..db.models import CreditNote, Ticket
-from ..policies import load_policy
+from ..policies import load_stored_policy
 from ..schemas.contract import CONTRACT_ID, ContractSchema
 from .errors import Conflict, NotFound
 from .fine_limits import months_too_large
@@ -69,7 +69,7 @@ def get_contract_row(session: Session, contract_id: str, *, lock: bool = False) 
 def _policy(version: str, document_json: str):
     from ..jsonio import loads
 
-    return load_policy(loads(document_json))
+    return load_stored_policy(loads(document_json))
 
 
 def contract_from_row(row: ContractRow) -> records.Contract:

@@ -103,6 +103,32 @@ def test_a_ticket_stored_with_its_pauses_as_sent_is_still_unchanged_when_sent_ag
     assert again.status_code == 200 and again.json["items"][0]["status"] == "unchanged"
 
 
+@pytest.mark.parametrize("flag", ["yes", 1, "true", None])
+def test_a_policy_flag_is_json_true_or_false(client, flag):
+    # marshmallow's Boolean took "yes" and 1 for cash_refund and termination_right
+    overrides = {"application": {"cash_refund": flag}}
+    response = client.put("/v1/contracts/acme-3cx", json={**CONTRACT_3CX, "policy": {
+        "template": "3cx-vn", "overrides": overrides}})
+    assert response.status_code == 422
+    assert "policy.overrides.application.cash_refund" in response.json["errors"]
+
+
+def test_a_stored_policy_with_a_flag_written_yes_before_flags_were_strict_still_reads(client, app):
+    put_contract(client)
+    with app.app_context():
+        from creditsvc.db.models import Contract
+
+        row = db.session().get(Contract, "acme-3cx")
+        document = copy.deepcopy(row.policy_document)
+        document["application"]["cash_refund"] = "yes"
+        document["uptime"]["bands"][0]["termination_right"] = "0"
+        row.policy_document = document
+        row.policy_version = "legacy-flags"
+        db.session().commit()
+    response = client.get("/v1/contracts/acme-3cx/statements/2026-09")
+    assert response.status_code == 200 and response.json["application"]["cash_refund"] is True
+
+
 def test_a_record_with_the_same_id_and_other_content_is_a_409_unless_it_supersedes(client, app):
     put_contract(client)
     client.post("/v1/contracts/acme-3cx/incidents", json=INCIDENT)
