@@ -16,8 +16,11 @@ def init_app(app: Flask) -> None:
 
 
 def _refuse_an_unbounded_body_over_the_limit() -> None:
+    # Every request passes here (GET /healthz too): only a chunked body is read, nothing else is.
+    if "chunked" not in request.environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+        return  # a Content-Length is checked by werkzeug
     limit = request.max_content_length
-    if limit is None or request.content_length is not None or "wsgi.input_terminated" not in request.environ:
-        return  # a Content-Length is checked by werkzeug; without the flag werkzeug reads no body at all
+    if limit is None or "wsgi.input_terminated" not in request.environ:
+        return  # without the flag werkzeug reads no chunked body at all
     if len(request.get_data(cache=True)) >= limit and request.environ["wsgi.input"].read(1):
         raise RequestEntityTooLarge()

@@ -100,7 +100,7 @@ def handle_database_unavailable(error: Exception):
     # service's fault, not the request's, and the error is logged once with its request id.
     reason = (str(getattr(error, "orig", None) or error).strip().splitlines() or ["no reason given"])[0]
     log.warning("database unavailable: %s", reason)
-    return problem(503, "Service Unavailable", "The database does not answer; try again shortly.",
+    return problem(503, title(503), "The database does not answer; try again shortly.",
                    code="database_unavailable", headers={"Retry-After": "5"})
 
 

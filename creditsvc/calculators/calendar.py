@@ -18,17 +18,12 @@ from .policy import BusinessHours
 
 
 @lru_cache(maxsize=256)
-def public_holidays(country: str, year: int) -> frozenset[date]:
-    """The public holidays of a country in a year, from the `holidays` package (never typed by hand)."""
-    return frozenset(holiday_data.country_holidays(country, years=year).keys())
-
-
-@lru_cache(maxsize=256)
-def weekend_workdays(country: str, year: int) -> frozenset[date]:
-    """Weekend days a country works in exchange for a day off, from the `holidays` package: Vietnam
-    worked Saturday 22 August 2026 for the day off on Monday 31 August."""
-    return frozenset(day for day in holiday_data.country_holidays(country, years=year).weekend_workdays
-                     if day.year == year)
+def public_holidays(country: str, year: int) -> tuple[frozenset[date], frozenset[date]]:
+    """(the days off, the weekend days worked in exchange) of a country in a year, from the
+    `holidays` package (never typed by hand): Vietnam worked Saturday 22 August 2026 for the day off
+    on Monday 31 August."""
+    days = holiday_data.country_holidays(country, years=year)
+    return frozenset(days.keys()), frozenset(day for day in days.weekend_workdays if day.year == year)
 
 
 @frozen
@@ -41,10 +36,9 @@ class _YearWindows:
 @lru_cache(maxsize=1024)
 def _year_windows(hours: BusinessHours, zone_name: str, year: int) -> _YearWindows:
     zone = ZoneInfo(zone_name)
-    closed = public_holidays(hours.holidays, year) if hours.holidays else frozenset()
-    # The swap goes both ways: the day off is closed (a public holiday) and the weekend day it moved
+    # A swap goes both ways: the day off is closed (a public holiday) and the weekend day it moved
     # from is open, so a week with a swap has as much business time as any other.
-    swapped = weekend_workdays(hours.holidays, year) if hours.holidays else frozenset()
+    closed, swapped = public_holidays(hours.holidays, year) if hours.holidays else (frozenset(), frozenset())
     starts, ends, before, total = [], [], [], 0
     day = date(year, 1, 1)
     while day.year == year:

@@ -21,6 +21,7 @@ from marshmallow import ValidationError, fields
 from ..calculators.errors import DomainError
 from ..calculators.policy import Policy
 from ..canonical import canonical_json
+from ..schemas.fields import MAX_INTEGER_DIGITS
 from .schema import PolicySchema
 
 TEMPLATE_NAMES = ("1office", "3cx-vn", "hvn", "oneoffice-dk", "phanmemvang")
@@ -205,7 +206,8 @@ def _whole_numbers_as_int(value: Any) -> Any:
         return {key: _whole_numbers_as_int(item) for key, item in value.items()}
     if isinstance(value, list):
         return [_whole_numbers_as_int(item) for item in value]
-    if isinstance(value, Decimal) and value.is_finite() and value.adjusted() < 18 and value == value.to_integral_value():
+    if isinstance(value, Decimal) and value.is_finite() and value.adjusted() < MAX_INTEGER_DIGITS \
+            and value == value.to_integral_value():
         return int(value)
     return value
 

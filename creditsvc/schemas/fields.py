@@ -93,6 +93,11 @@ class Percent(StrictDecimal):
         super().__init__(**kwargs)
 
 
+# Integers written as decimals (30.0, 1E+5) are made ints only below this many digits: past it,
+# int() would write out a 1E+1000000 digit by digit, and no integer field takes such a number.
+MAX_INTEGER_DIGITS = 18
+
+
 class StrictInteger(fields.Integer):
     def __init__(self, **kwargs):
         super().__init__(strict=True, **kwargs)
@@ -103,7 +108,7 @@ class StrictInteger(fields.Integer):
         if isinstance(value, Decimal):
             if value != value.to_integral_value():
                 raise self.make_error("invalid")
-            if value.adjusted() >= 18:  # int(Decimal("1E+1000000")) alone took a worker 21 s
+            if value.adjusted() >= MAX_INTEGER_DIGITS:  # int(Decimal("1E+1000000")) alone took a worker 21 s
                 raise self.make_error("too_large")
             value = int(value)
         return super()._validated(value)

@@ -42,7 +42,8 @@ def close_period(sessions: sessionmaker, label: str, now: datetime, *, dry_run: 
                 summary.skipped.append((row.id, f"{statement.code}: {statement.message}"))
             elif statement.credit_total:
                 summary.owed.append((row.id, format(statement.credit_total, "f")))
-                refusals[row.id] = credit_notes.refusal_to_issue(statement, label, now)
+                if dry_run:  # a run asks when it issues
+                    refusals[row.id] = credit_notes.refusal_to_issue(statement, label, now)
         live = dict(session.execute(select(CreditNote.contract_id, CreditNote.number).where(
             CreditNote.period == label, CreditNote.status == "issued")).all())
     for done, (contract_id, _total) in enumerate(summary.owed, start=1):

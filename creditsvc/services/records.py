@@ -130,7 +130,9 @@ def _ingest_once(session: Session, contract_id: str, kind: str, items: list, sup
             results.append({"id": item.id, "status": "unchanged", "record": record})
             continue
         if row is not None and not supersede:
-            conflicts[f"{index}.id"] = [f"A {kind[:-1].replace('_', ' ')} {item.id!r} exists with other content; "
+            noun = kind[:-1].replace("_", " ")
+            article = "An" if noun[0] in "aeiou" else "A"  # an incident, a ticket
+            conflicts[f"{index}.id"] = [f"{article} {noun} {item.id!r} exists with other content; "
                                         "send ?supersede=true to replace it."]
             continue
         touched.append((index, item, row))

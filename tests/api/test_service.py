@@ -703,3 +703,10 @@ def test_a_record_write_and_a_note_issue_for_one_contract_never_interleave(app, 
         ingest(session, "acme-3cx", "incidents", [late])  # same transaction: it commits, releasing the contract
         thread.join(timeout=30)
     assert results["note"]["uptime"]["credit_percent"] == "6"  # the note includes the late incident
+
+
+def test_a_record_conflict_names_the_record_kind_with_its_article(client):
+    put_contract(client)
+    assert client.post("/v1/contracts/acme-3cx/incidents", json=INCIDENT).status_code == 201
+    other = client.post("/v1/contracts/acme-3cx/incidents", json={**INCIDENT, "description": "other"})
+    assert other.status_code == 409 and other.json["errors"]["id"][0].startswith("An incident 'inc-1' exists")
