@@ -287,9 +287,11 @@ def _key_name(text: str) -> str:
 
 def _whole(minimum: int, maximum: int | None = None):
     """An argparse type: a whole number within bounds (argparse then names the flag and exits 2)."""
+    from .config import whole_number
+
     def parse(text: str) -> int:
         try:
-            value = int(text)
+            value = whole_number(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
         if value < minimum or (maximum is not None and value > maximum):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 DEFAULT_DATABASE = "creditsvc.sqlite3"  # in the working directory
@@ -11,13 +12,25 @@ class SettingError(ValueError):
     """A setting in the environment that cannot be used; the CLI prints it and exits with 2."""
 
 
+_WHOLE = re.compile(r"[+-]?[0-9]+")
+
+
+def whole_number(text: str) -> int:
+    """A whole number written in ASCII digits, or ValueError. int() alone also reads other scripts'
+    digits ("８０００" is 8000) and Python's grouping ("8_000"), which no setting means."""
+    text = text.strip()
+    if not _WHOLE.fullmatch(text):
+        raise ValueError(text)
+    return int(text)
+
+
 def integer(name: str, default: int, minimum: int = 0, maximum: int | None = None) -> int:
     """An integer setting; unset or empty is the default."""
     text = os.environ.get(name, "").strip()
     if not text:
         return default
     try:
-        value = int(text)
+        value = whole_number(text)
     except ValueError:
         raise SettingError(f"{name} must be a whole number, not {text[:40]!r}") from None
     if value < minimum:

@@ -423,6 +423,9 @@ def test_the_port_probe_takes_a_port_the_last_run_left_in_time_wait_and_brackete
     ("CREDITSVC_PORT", "70000", 2, "CREDITSVC_PORT must be at most 65535, not 70000"),
     ("CREDITSVC_WORKERS", "0", 2, "CREDITSVC_WORKERS must be at least 1"),
     ("CREDITSVC_MAX_BODY_BYTES", "5MB", 2, "CREDITSVC_MAX_BODY_BYTES must be a whole number"),
+    # int() reads fullwidth digits and digit grouping: a port of 8000 was set by "８０００"
+    ("CREDITSVC_PORT", "８０００", 2, "CREDITSVC_PORT must be a whole number, not '８０００'"),
+    ("CREDITSVC_MAX_BODY_BYTES", "5_000", 2, "CREDITSVC_MAX_BODY_BYTES must be a whole number, not '5_000'"),
 ])
 def test_a_setting_that_cannot_be_used_ends_the_cli_with_one_line_not_a_traceback(
         monkeypatch, capsys, tmp_path, setting, value, code, says):
@@ -442,6 +445,8 @@ def test_a_setting_that_cannot_be_used_ends_the_cli_with_one_line_not_a_tracebac
     (["serve", "--threads", "0"], "argument --threads: must be at least 1, not 0"),
     (["serve", "--port", "99999"], "argument --port: must be from 0 to 65535, not 99999"),  # a traceback
     (["serve", "--port", "-1"], "argument --port: must be from 0 to 65535, not -1"),
+    (["serve", "--workers", "２"], "argument --workers: '２' is not a whole number"),  # was 2 workers
+    (["serve", "--port", "8_000"], "argument --port: '8_000' is not a whole number"),
     (["create-api-key", "--name", " ", "--role", "admin"], "argument --name: a key's name is 1 to 100"),
     (["create-api-key", "--name", "k" * 101, "--role", "admin"], "argument --name: a key's name is 1 to 100"),
 ])
