@@ -107,14 +107,17 @@ def _terms(inputs: dict) -> dict:
 
 
 def _settled(statement: dict) -> dict:
-    """The statement without what only the clock changes: the time so far of a ticket target still
-    pending. (A pending target that breaches since is a change: its status and credit differ.)"""
+    """The statement without what only the clock changes: the time so far of a ticket target not met.
+    A pending target's clock runs to as_of, and so does a breached one's while the ticket is
+    unresolved: each retry a second later voided the note for the same figures. (A pending target
+    that breaches since is a change: its status and credit differ. A target whose time stopped has
+    it from the records, which `_terms` compares.)"""
     tickets = statement.get("tickets")
     if not tickets:
         return statement
     items = [{**item, **{name: {k: v for k, v in item[name].items() if k != "elapsed_seconds"}
                          for name in ("response", "resolution")
-                         if item.get(name) and item[name].get("status") == "pending"}}
+                         if item.get(name) and item[name].get("status") != "met"}}
              for item in tickets["items"]]
     return {**statement, "tickets": {**tickets, "items": items}}
 

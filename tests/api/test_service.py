@@ -7,6 +7,7 @@ import io
 import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -14,6 +15,7 @@ from sqlalchemy import func, select
 from creditsvc import db
 from creditsvc.db import models
 from tests.api.conftest import CONTRACT_3CX, OCTOBER_DK, SEPTEMBER_3CX
+from tests.conftest import TODAY
 
 INCIDENT = SEPTEMBER_3CX["incidents"][0]
 
@@ -504,6 +506,26 @@ def test_a_retried_correction_is_the_live_note_even_while_a_ticket_of_the_month_
         again = client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-09", "supersede": True})
         assert again.status_code == 200 and again.json["number"] == first["number"]
     assert NUMBER.fullmatch("CN-2026-1000000")  # the millionth note of a year is still readable
+
+
+def test_a_retried_correction_is_the_live_note_while_a_breached_ticket_of_the_month_is_unresolved(client, fixed_clock):
+    # A breached target's time so far grows with the clock too: each retry a second later voided the
+    # note and issued the same figures under a new number (16 retries on PostgreSQL used 3 numbers).
+    _store_september(client)
+    breached = {"id": "t-late", "priority": "P1", "opened_at": "2026-09-30T23:50:00+07:00"}
+    assert client.post("/v1/contracts/acme-3cx/tickets", json=breached).status_code == 201
+    first = client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-09"}).json
+    resolution = next(i for i in first["tickets"]["items"] if i["ticket_id"] == "t-late")["resolution"]
+    assert resolution["status"] == "breached"
+    for seconds in (1, 3600):
+        fixed_clock.set(TODAY + timedelta(seconds=seconds))
+        again = client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-09", "supersede": True})
+        assert again.status_code == 200 and again.json == first
+    # a real change still corrects the note: the ticket resolved (its time fixed) is another note
+    resolved = {**breached, "resolved_at": "2026-10-01T09:00:00+07:00"}
+    assert client.post("/v1/contracts/acme-3cx/tickets?supersede=true", json=resolved).status_code == 201
+    correction = client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-09", "supersede": True})
+    assert correction.status_code == 201 and correction.json["supersedes"] == first["number"]
 
 
 def test_a_note_requested_after_the_claim_window_is_refused(client):
