@@ -8,13 +8,12 @@ from .. import clock, db
 from ..jsonio import json_response, loads
 from ..policies import flatten_errors
 from ..calculators.errors import DomainError
-from ..schemas.calculation import check_records
 from ..schemas.contract import CONTRACT_ID, ContractSchema
 from ..schemas.fields import MONTH, StrictBoolean, Timestamp
 from ..schemas.records import RECORD_SCHEMAS
 from ..schemas.statement import CreditNoteSchema, RenewalSummarySchema, StatementSchema, dump_statement
 from ..services import credit_notes, records, renewal
-from ..services.contracts import contract_from_row, get_contract_row, put_contract
+from ..services.contracts import get_contract_row, put_contract
 from ..services.statements import statement_for
 from .auth import requires
 from .blueprint import Blueprint
@@ -115,13 +114,9 @@ def _post_records(contract_id: str, kind: str, supersede: bool):
         loaded = schema.load(items, many=True)
     except ValidationError as error:
         raise ValidationError(_relabel(flatten_errors(error.messages), batch)) from None
-    contract = contract_from_row(get_contract_row(db.session(), contract_id))
-    errors = check_records(contract, {kind: loaded})
-    if errors:
-        raise ValidationError(_relabel({k.split(".", 1)[1]: v for k, v in errors.items()}, batch))
     try:
         results = records.ingest(db.session(), contract_id, kind, loaded, supersede=supersede)
-    except DomainError as refused:  # a conflict, a locked period, a fine too large to store
+    except DomainError as refused:  # invalid for the contract, a conflict, a locked period, a fine too large
         if refused.errors:
             refused.errors = _relabel(refused.errors, batch)
         raise

@@ -56,10 +56,11 @@ def put_contract(session: Session, loaded: dict[str, Any]) -> tuple[ContractRow,
 
 def get_contract_row(session: Session, contract_id: str, *, lock: bool = False) -> ContractRow:
     """The contract's row; `lock` holds it (FOR UPDATE) until the transaction ends, so writing records
-    and issuing a note for one contract never interleave (rules.md §11)."""
+    and issuing a note for one contract never interleave (rules.md §11). A locked row is read afresh:
+    the session may hold it from before the lock, as it was before a PUT that committed since."""
     # An id no contract can have (say with a NUL, which PostgreSQL refuses to compare) is not looked up.
-    row = session.get(ContractRow, contract_id, with_for_update=lock) if CONTRACT_ID.regex.fullmatch(contract_id) \
-        else None
+    row = session.get(ContractRow, contract_id, with_for_update=lock, populate_existing=lock) \
+        if CONTRACT_ID.regex.fullmatch(contract_id) else None
     if row is None:
         raise NotFound(f"no contract {contract_id!r}", code="contract_not_found")
     return row

@@ -13,8 +13,10 @@ from sqlalchemy.orm import Session
 from .. import clock
 from ..calculators.money import AmountOverflow
 from ..calculators.periods import add_months
+from ..calculators.errors import DomainError
 from ..canonical import digest, plain
 from ..db import models
+from ..schemas.calculation import check_records
 from ..schemas.records import RECORD_SCHEMAS
 from .contracts import contract_from_row, get_contract_row
 from .errors import Conflict
@@ -115,6 +117,13 @@ def ingest(session: Session, contract_id: str, kind: str, items: list, supersede
 
 def _ingest_once(session: Session, contract_id: str, kind: str, items: list, supersede: bool) -> list[dict]:
     contract = get_contract_row(session, contract_id, lock=True)
+    # Checked under the lock, against the terms in force: a check before it let a PUT to a policy
+    # without priority P1 commit in between, and P1 tickets were stored that no statement could read.
+    invalid = check_records(contract_from_row(contract), {kind: items})
+    if invalid:
+        session.rollback()
+        raise DomainError("The body does not validate: see errors.", code="validation_error",
+                          errors={key.split(".", 1)[1]: texts for key, texts in invalid.items()})
     zone = ZoneInfo(contract.timezone)
     model = models.RECORD_MODELS[kind]
     ids = [item.id for item in items]

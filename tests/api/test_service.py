@@ -732,3 +732,31 @@ def test_a_record_conflict_names_the_record_kind_with_its_article(client):
     assert client.post("/v1/contracts/acme-3cx/incidents", json=INCIDENT).status_code == 201
     other = client.post("/v1/contracts/acme-3cx/incidents", json={**INCIDENT, "description": "other"})
     assert other.status_code == 409 and other.json["errors"]["id"][0].startswith("An incident 'inc-1' exists")
+
+
+def test_a_ticket_is_checked_against_the_terms_in_force_when_it_is_stored(app, client):
+    # A ticket's priority was checked against the contract as the request first read it. On
+    # PostgreSQL a PUT to a policy without P1 could commit before the ticket took the contract's
+    # lock: P1 tickets were stored, and the month's statement and note were 422 from then on.
+    from creditsvc.calculators.errors import DomainError
+    from creditsvc.services import records
+    from creditsvc.services.contracts import get_contract_row
+
+    put_contract(client)
+    with app.app_context():
+        session = db.session()
+        assert get_contract_row(session, "acme-3cx").policy_document["ticket_targets"]["priorities"].get("P1")
+        session.commit()  # the session keeps the row as it read it
+        put_contract(client, policy={"template": "phanmemvang"})  # another request's PUT: only 'incident'
+        ticket = records.RECORD_SCHEMAS["tickets"]().load(
+            {"id": "t1", "priority": "P1", "opened_at": "2026-11-05T10:00:00+07:00"})
+        with pytest.raises(DomainError) as refused:
+            records.ingest(session, "acme-3cx", "tickets", [ticket])
+        assert refused.value.code == "validation_error"
+        assert refused.value.errors == {"0.priority": ["Unknown priority 'P1'; the policy defines incident."]}
+    assert count(app, models.Ticket, contract_id="acme-3cx") == 0
+    refused = client.post("/v1/contracts/acme-3cx/tickets", json={"id": "t1", "priority": "P1",
+                                                                  "opened_at": "2026-11-05T10:00:00+07:00"})
+    assert refused.status_code == 422 and refused.json["errors"] == {
+        "priority": ["Unknown priority 'P1'; the policy defines incident."]}
+    assert refused.json["detail"] == "The body does not validate: see errors."
