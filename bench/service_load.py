@@ -1,7 +1,7 @@
 """POST /v1/calculations against GET /healthz under `creditsvc serve` with its default workers (issue 3).
 Both are measured with wrk in the same run; prints the ratio, asserts nothing.
 
-    python bench/service_load.py [seconds per round] [rounds]
+    python bench/service_load.py [seconds per round] [rounds] [--stages]
 
 gunicorn's workers each accept what connections they can, so the 8 keep-alive connections of one
 wrk run sometimes all land on one worker and that run sees half the machine. The two endpoints are
@@ -11,7 +11,8 @@ every round is printed.
 A second server then answers the same calculation requests with their validation, computation and
 dump replaced by results computed once (bench/_floor_server.py): what the stack itself costs (HTTP,
 gunicorn, Flask, the key check, reading and parsing 12 kB of JSON, writing 12 kB back). Its ratio is
-the most the endpoint could reach with free calculations.
+the most the endpoint could reach with free calculations. With `--stages`, three more servers each
+make one stage free (the load, the calculation, the dump), to show what each stage costs.
 """
 from __future__ import annotations
 
@@ -88,7 +89,7 @@ def report(label: str, health: list[float], calculations: list[float]) -> float:
     return ratio
 
 
-def main(seconds: int = 5, count: int = 3) -> float | None:
+def main(seconds: int = 5, count: int = 3, stages: bool = False) -> float | None:
     if not shutil.which("wrk"):
         print("http benchmark skipped: wrk is not installed (apt-get install wrk)")
         return None
@@ -108,10 +109,17 @@ local f = io.open("{folder / 'body.json'}", "r"); wrk.body = f:read("*a"); f:clo
     with serving(CREDITSVC, env) as base:
         ratio = report("  creditsvc serve", *rounds(base, script, seconds, count))
     print("  (target >= 30 %)")
-    with serving([sys.executable, str(HERE / "_floor_server.py")], env) as base:
+    floor = [sys.executable, str(HERE / "_floor_server.py")]
+    with serving(floor, {**env, "CREDITSVC_BENCH_FREE": "load,compute,dump"}) as base:
         report("  floor, calculations precomputed", *rounds(base, script, seconds, count))
+    for stage in ("load", "compute", "dump") if stages else ():
+        with serving(floor, {**env, "CREDITSVC_BENCH_FREE": stage}) as base:
+            report(f"  only the {stage} precomputed", *rounds(base, script, seconds, count))
     return ratio
 
 
 if __name__ == "__main__":
-    main(*(int(a) for a in sys.argv[1:]))
+    flags = [a for a in sys.argv[1:] if a.startswith("--")]
+    if set(flags) - {"--stages"}:
+        sys.exit("usage: python bench/service_load.py [seconds per round] [rounds] [--stages]")
+    main(*(int(a) for a in sys.argv[1:] if a not in flags), stages="--stages" in flags)
