@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime, format_time
+from babel.dates import format_date, format_time
 from babel import Locale
 from babel.numbers import format_currency, format_decimal, format_percent
 
@@ -73,15 +73,24 @@ class Formatter:
         return moment.astimezone(self.zone)
 
     def datetime(self, value: str | datetime | None) -> str:
-        return "" if not value else format_datetime(self.local(value), format="medium", tzinfo=self.zone,
-                                                    locale=self.locale)
+        """A moment's local date and time, the time as `time` writes it."""
+        return "" if not value else f"{self.day(value)} {self.time(value)}"
 
     def day(self, value: str | datetime | None) -> str:
         return "" if not value else format_date(self.local(value).date(), format="short", locale=self.locale)
 
     def time(self, value: str | datetime | None) -> str:
-        return "" if not value else format_time(self.local(value), format="HH:mm", tzinfo=self.zone,
-                                                locale=self.locale)
+        """HH:mm in every locale (time sheets' form), with the seconds when there are any. A local time
+        that happens twice (02:30 on the last Sunday of October in Copenhagen) names its zone, CEST or
+        CET: without it two moments an hour apart printed alike, and 02:40-02:20 read as negative."""
+        if not value:
+            return ""
+        local = self.local(value)
+        text = format_time(local, format="HH:mm:ss" if local.second else "HH:mm", tzinfo=self.zone,
+                           locale=self.locale)
+        if local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset():
+            text += f" {local.tzname()}"
+        return text
 
     def duration(self, seconds: int | None) -> str:
         """Hours and minutes, h:mm, the form time sheets use in every locale here."""

@@ -181,7 +181,7 @@ def test_documents_render_with_weasyprints_html_defaults_less_what_they_never_ha
     assert render._defaults in sheets and UA_STYLESHEET not in sheets
     kept = render._defaults.matcher
     assert kept.lower_local_name_selectors["th"] and kept.lower_local_name_selectors["h1"]  # th bold, h1 2em, ...
-    assert [rule[1][0][1] for rule in render._defaults.page_rules] == [None, "@bottom-left", "@bottom-right"]
+    assert [rule[1][0][1] for rule in render._defaults.page_rules] == [None, "@top-right", "@bottom-left", "@bottom-right"]
 
 
 class CountingServer:
@@ -440,3 +440,86 @@ def test_an_issued_notes_pdf_is_the_same_bytes_on_every_download_dated_when_it_w
     issued = datetime.fromisoformat(vietnamese_note["issued_at"])
     info = PdfReader(io.BytesIO(first)).metadata
     assert info.creation_date == info.modification_date == issued
+
+
+def pages_of(pdf: bytes) -> list[str]:
+    return [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
+
+
+def test_a_local_time_that_happens_twice_names_its_zone_and_times_print_alike_everywhere(client):
+    # 25 Oct 2026 in Copenhagen: 02:00-03:00 happens twice. "02:40-02:20" read as a negative case, and
+    # two fines an hour apart printed alike; fines printed 02.30.00 beside support's 02:30.
+    body = copy.deepcopy(OCTOBER_DK)
+    body["support_cases"] = [{"id": "fold", "started_at": "2026-10-25T02:40:00+02:00",
+                              "ended_at": "2026-10-25T02:20:00+01:00", "level": 1}]
+    response = client.post("/v1/calculations?format=pdf&lang=da", json=body)
+    assert response.status_code == 200, response.json
+    assert "02:40CEST–02:20CET" in squeezed(text_of(response.data))  # the cell wraps
+    fines = {"contract": {**VIETNAMESE, "timezone": "Europe/Copenhagen", "policy": {"template": "1office"}},
+             "period": "2026-10", "as_of": "2026-11-01T00:00:00Z",
+             "bug_occurrences": [{"id": "b0", "bug_id": "B", "occurred_at": "2026-10-20T10:00:00+02:00"},  # no fine
+                                 {"id": "b1", "bug_id": "B", "occurred_at": "2026-10-25T02:30:00+02:00"},
+                                 {"id": "b2", "bug_id": "B", "occurred_at": "2026-10-25T02:30:00+01:00"},
+                                 {"id": "b3", "bug_id": "B", "occurred_at": "2026-10-26T09:15:30+01:00"}]}
+    response = client.post("/v1/calculations?format=pdf&lang=da", json=fines)
+    assert response.status_code == 200, response.json
+    text = squeezed(text_of(response.data))
+    assert "25.10.202602:30CEST" in text and "25.10.202602:30CET" in text
+    assert "26.10.202609:15:30" in text and "09:15:30CE" not in text  # seconds when there are any; no zone
+    assert "02.30.00" not in text
+
+
+@pytest.mark.parametrize("days, locale, expected", [
+    (1, "en", "refunded within 1 day"), (1, "da", "tilbagebetales inden for 1 dag"),
+    (5, "en", "refunded within 5 days"), (5, "da", "tilbagebetales inden for 5 dage"),
+    (1, "vi", "hoàn trả trong vòng 1 ngày"),
+])
+def test_the_refund_days_on_termination_take_the_plural_their_number_needs(client, days, locale, expected):
+    # "refunded within 1 days", "inden for 1 dage"
+    body = copy.deepcopy(SEPTEMBER_3CX)
+    body["contract"] = {**VIETNAMESE, "policy": {"template": "3cx-vn", "overrides": {
+        "application": {"refund_days_on_termination": days}}}}
+    response = client.post(f"/v1/calculations?format=pdf&lang={locale}", json=body)
+    assert response.status_code == 200, response.json
+    text = text_of(response.data)
+    assert expected in text and f"{expected}s" not in text and f"{expected}e" not in text
+
+
+def test_a_support_cases_description_prints_once_under_its_lines_across_the_table(client):
+    # On every line of the case, in its narrow column: a 2,000-character description took 9 pages
+    # for 3 lines, 6 of them without the table's heading.
+    body = copy.deepcopy(OCTOBER_DK)
+    words = " ".join(f"ord{k:03d}" for k in range(285))[:2000]  # the schema's longest description
+    body["support_cases"] = [{**body["support_cases"][1], "started_at": "2026-10-06T15:30:00+02:00",
+                              "ended_at": "2026-10-06T17:30:00+02:00", "description": words}]
+    statement = client.post("/v1/calculations", json=body).json
+    assert [line["kind"] for line in statement["support"]["lines"]] == ["business_hours", "after_hours", "mileage"]
+    pages = pages_of(client.post("/v1/calculations?format=pdf&lang=da", json=body).data)
+    assert len(pages) <= 2  # the case and its description on the first, with the table's heading
+    assert squeezed(pages[0]).count("ord284") == 1 and squeezed(pages[0]).count("ord000") == 1
+    assert "ord000" not in "".join(pages[1:])
+    # a small table of facts moves whole: none of its rows on a page without its heading
+    assert all("Sådan anvendes krediten" in page for page in pages if "Kontant tilbagebetaling" in page)
+
+
+def test_a_void_note_says_so_on_every_page(client):
+    # Only the first page said VOID: a page of a void note, printed alone, read as a live note.
+    body = copy.deepcopy(SEPTEMBER_3CX)
+    body["contract"] = {**VIETNAMESE, "id": "vn-long", "policy": {"template": "3cx-vn", "overrides": {
+        "support_billing": {"rates": {"1": "300000", "2": "450000"}, "vat_percent": "10"}}}}
+    body["support_cases"] = [{"id": f"case-{k}", "started_at": f"2026-09-{1 + k % 28:02d}T15:30:00+07:00",
+                              "ended_at": f"2026-09-{1 + k % 28:02d}T18:45:00+07:00", "level": 1 + k % 2}
+                             for k in range(60)]
+    store(client, body)
+    first = client.post("/v1/contracts/vn-long/credit-notes", json={"period": "2026-09"})
+    assert first.status_code == 201, first.json
+    late = {**SEPTEMBER_3CX["incidents"][0], "id": "late", "started_at": "2026-09-20T09:00:00+07:00",
+            "ended_at": "2026-09-21T09:00:00+07:00"}
+    assert client.post("/v1/contracts/vn-long/incidents?supersede=true", json=late).status_code == 201
+    correction = client.post("/v1/contracts/vn-long/credit-notes", json={"period": "2026-09", "supersede": True})
+    assert correction.status_code == 201
+    pages = pages_of(client.get(f"/v1/credit-notes/{first.json['number']}?format=pdf&lang=en").data)
+    assert len(pages) > 2
+    assert all(f"VOID – superseded by {correction.json['number']}" in page for page in pages)
+    live = pages_of(client.get(f"/v1/credit-notes/{correction.json['number']}?format=pdf&lang=en").data)
+    assert not any("VOID" in page for page in live)
