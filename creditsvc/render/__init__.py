@@ -11,7 +11,7 @@ import json
 import mimetypes
 import re
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Context, localcontext
 from functools import lru_cache
 from importlib import resources
@@ -184,6 +184,19 @@ def pick_locale(contract_locale: str, requested: str | None = None, accept_langu
     return contract_locale if contract_locale in LOCALES else "en"
 
 
+def period_label(period: dict[str, Any], fmt: Formatter) -> str:
+    """A statement's period as its heading and footer name it: the month's label, 2026-09, or an
+    explicit period's first and last local dates, 2026-01-01–2026-06-30 (its label is two RFC 3339
+    timestamps, 51 characters that wrapped the heading and pushed the page number onto two lines)."""
+    if _MONTH_LABEL.fullmatch(period["label"]):
+        return period["label"]
+    first, last = fmt.local(period["start"]).date(), (fmt.local(period["end"]) - timedelta(seconds=1)).date()
+    return f"{first.isoformat()}–{last.isoformat()}"
+
+
+_MONTH_LABEL = re.compile(r"[0-9]{4}-[0-9]{2}")
+
+
 def render_pdf(statement: dict[str, Any], contract: dict[str, Any], locale: str, *,
                seller: dict[str, Any] | None = None, note: dict[str, Any] | None = None,
                fetcher: AssetFetcher | None = None) -> bytes:
@@ -200,7 +213,7 @@ def render_pdf(statement: dict[str, Any], contract: dict[str, Any], locale: str,
                                seller=seller or {}, note=note, fmt=fmt, locale=locale,
                                applied=credit_application(statement),
                                document_number=(note or {}).get("number") or
-                               f"{statement['contract_id']} {statement['period']['label']}")
+                               f"{statement['contract_id']} {period_label(statement['period'], fmt)}")
     attached = json.dumps({**statement, **(note or {})}, ensure_ascii=False, indent=2)
     document = _Document(string=html, base_url=ASSET_SCHEME, url_fetcher=fetcher)
     # A note's file is dated when the note was issued, not when it is downloaded (base.html names the

@@ -523,3 +523,19 @@ def test_a_void_note_says_so_on_every_page(client):
     assert all(f"VOID – superseded by {correction.json['number']}" in page for page in pages)
     live = pages_of(client.get(f"/v1/credit-notes/{correction.json['number']}?format=pdf&lang=en").data)
     assert not any("VOID" in page for page in live)
+
+
+def test_an_explicit_period_is_named_by_its_local_dates_and_the_page_number_stays_on_one_line(client):
+    # The heading and footer printed the period's label, two RFC 3339 timestamps; with a 64-character
+    # contract id the footer's "Trang 1 /" and "1" fell on two lines.
+    body = copy.deepcopy(SEPTEMBER_3CX)
+    body["contract"] = {**VIETNAMESE, "id": "c" * 64}
+    body["period"] = {"start": "2026-01-01T00:00:00+07:00", "end": "2026-07-01T00:00:00+07:00"}
+    response = client.post("/v1/calculations?format=pdf&lang=en", json=body)
+    assert response.status_code == 200, response.json
+    pages = pages_of(response.data)
+    assert all("T00:00:00" not in page for page in pages)
+    assert squeezed(pages[0]).count("2026-01-01–2026-06-30") == 2  # the heading and the footer
+    assert all(f"Page {k} / {len(pages)}" in page for k, page in enumerate(pages, 1))
+    month = pages_of(client.post("/v1/calculations?format=pdf&lang=en", json=SEPTEMBER_3CX).data)
+    assert f"{SEPTEMBER_3CX['contract']['id']} 2026-09" in month[0]
