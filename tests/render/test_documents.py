@@ -539,3 +539,23 @@ def test_an_explicit_period_is_named_by_its_local_dates_and_the_page_number_stay
     assert all(f"Page {k} / {len(pages)}" in page for k, page in enumerate(pages, 1))
     month = pages_of(client.post("/v1/calculations?format=pdf&lang=en", json=SEPTEMBER_3CX).data)
     assert f"{SEPTEMBER_3CX['contract']['id']} 2026-09" in month[0]
+
+
+def test_a_credit_note_says_its_support_charge_and_vat_are_not_part_of_the_credit(client):
+    # The note printed the period's support subtotal, VAT and total above its own "Credit total",
+    # and nothing else of VAT: a bookkeeper could reverse the charge's VAT as credited.
+    body = copy.deepcopy(SEPTEMBER_3CX)
+    body["contract"] = {**VIETNAMESE, "id": "vn-support", "policy": {"template": "3cx-vn", "overrides": {
+        "support_billing": {"rates": {"1": "300000", "2": "450000"}, "vat_percent": "10"}}}}
+    body["support_cases"] = [{"id": "case-1", "started_at": "2026-09-08T09:00:00+07:00",
+                              "ended_at": "2026-09-08T11:00:00+07:00", "level": 1}]
+    store(client, body)
+    note = client.post("/v1/contracts/vn-support/credit-notes", json={"period": "2026-09"})
+    assert note.status_code == 201 and note.json["support"]["vat_amount"] != "0"
+    said = {"da": "supportbeløbetogdetsmomsindgårikkeidennekreditnota",
+            "en": "thesupportchargeanditsVATarenotpartofthiscreditnote"}
+    for locale, words in said.items():
+        text = squeezed(text_of(client.get(f"/v1/credit-notes/{note.json['number']}?format=pdf&lang={locale}").data))
+        assert words in text
+    preview = squeezed(text_of(client.post("/v1/calculations?format=pdf&lang=en", json=body).data))
+    assert said["en"] not in preview  # a statement is no credit note
