@@ -30,6 +30,7 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
 
 from ..schemas.statement import credit_application
+from ..schemas.fields import MONTH
 from .formatting import Formatter
 
 try:
@@ -188,13 +189,10 @@ def period_label(period: dict[str, Any], fmt: Formatter) -> str:
     """A statement's period as its heading and footer name it: the month's label, 2026-09, or an
     explicit period's first and last local dates, 2026-01-01–2026-06-30 (its label is two RFC 3339
     timestamps, 51 characters that wrapped the heading and pushed the page number onto two lines)."""
-    if _MONTH_LABEL.fullmatch(period["label"]):
+    if MONTH.regex.fullmatch(period["label"]):
         return period["label"]
     first, last = fmt.local(period["start"]).date(), (fmt.local(period["end"]) - timedelta(seconds=1)).date()
     return f"{first.isoformat()}–{last.isoformat()}"
-
-
-_MONTH_LABEL = re.compile(r"[0-9]{4}-[0-9]{2}")
 
 
 def render_pdf(statement: dict[str, Any], contract: dict[str, Any], locale: str, *,
