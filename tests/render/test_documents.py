@@ -559,3 +559,19 @@ def test_a_credit_note_says_its_support_charge_and_vat_are_not_part_of_the_credi
         assert words in text
     preview = squeezed(text_of(client.post("/v1/calculations?format=pdf&lang=en", json=body).data))
     assert said["en"] not in preview  # a statement is no credit note
+
+
+def test_capped_outage_days_say_they_are_capped_as_the_amount_does(client):
+    # "Blocks 24 / Days earned 1,5" with "(capped)" only on the amount: 24 x 0.5 is not 1.5
+    body = copy.deepcopy(SEPTEMBER_3CX)
+    body["contract"] = {**VIETNAMESE, "policy": {"template": "3cx-vn", "overrides": {
+        "outage_credit": {"severity": "critical"}}}}
+    body["tickets"] = []
+    body["incidents"] = [{**body["incidents"][0], "severity": "critical", "started_at": "2026-09-02T09:00:00+07:00",
+                          "ended_at": "2026-09-07T09:00:00+07:00"}]  # 120 h: 60 blocks, past the shared cap
+    statement = client.post("/v1/calculations", json=body).json
+    outage = statement["outage_credit"]
+    assert outage["capped"] is True and outage["blocks"] == 60 and outage["credit_days"] == "22.5"  # not 30
+    text = squeezed(text_of(client.post("/v1/calculations?format=pdf&lang=en", json=body).data))
+    days = Formatter("en", "VND", VIETNAMESE["timezone"]).number(outage["credit_days"], 4)
+    assert f"Daysearned{days}(capped)" in text
