@@ -139,7 +139,7 @@ def close_period(args: argparse.Namespace) -> int:
     try:
         month_period(args.period, ZoneInfo("UTC"))  # the same checks as the API's periods
     except DomainError as error:
-        print(f"creditsvc: {error.message}: the period is YYYY-MM, e.g. 2026-09", file=sys.stderr)
+        print(f"creditsvc: {error.message} (e.g. 2026-09), not {args.period!r}", file=sys.stderr)
         return 2
     url = _database_url()
     db.upgrade(url)
@@ -156,18 +156,30 @@ def close_period(args: argparse.Namespace) -> int:
         bar.finish()
     print(f"close-period {args.period}{' (dry run)' if args.dry_run else ''}: {summary.contracts} contracts, "
           f"{len(summary.owed)} owed a credit")
+    stale = {contract_id: (number, total) for contract_id, number, total, _now in summary.stale}
     if args.dry_run:
-        skipped = dict(summary.skipped)
+        skipped, issued = dict(summary.skipped), dict(summary.already)
+        owed = {contract_id for contract_id, _ in summary.owed}
         for contract_id, total in summary.owed:
-            state = "already issued" if any(c == contract_id for c, _ in summary.already) else \
-                f"would skip ({skipped[contract_id]})" if contract_id in skipped else "would issue"
-            print(f"  {state}: {contract_id} {total}")
-        return 1 if summary.skipped else 0  # as the run itself would end
-    print(f"  issued now: {len(summary.issued)}   issued before: {len(summary.already)}   "
-          f"skipped: {len(summary.skipped)}")
-    for contract_id, reason in summary.skipped:
-        print(f"  skipped {contract_id}: {reason}")
-    return 1 if summary.skipped else 0
+            if contract_id in issued:  # the note's own total: what was credited, not what is owed now
+                number, credited = stale.get(contract_id, (issued[contract_id], total))
+                print(f"  already issued: {contract_id} {number} {credited}")
+            else:
+                state = f"would skip ({skipped[contract_id]})" if contract_id in skipped else "would issue"
+                print(f"  {state}: {contract_id} {total}")
+        for contract_id, reason in summary.skipped:  # contracts whose statement cannot be computed
+            if contract_id not in owed:
+                print(f"  would skip ({reason}): {contract_id}")
+    else:
+        print(f"  issued now: {len(summary.issued)}   issued before: {len(summary.already)}   "
+              f"skipped: {len(summary.skipped)}")
+        for contract_id, reason in summary.skipped:
+            print(f"  skipped {contract_id}: {reason}")
+    for contract_id, number, credited, now in summary.stale:
+        print(f"  out of date: {contract_id} {number} credits {credited}, the statement now gives {now}; "
+              f"issue a correction (POST /v1/contracts/{contract_id}/credit-notes with supersede)")
+    # as the run itself ends: 1 when the operator must look (a contract skipped, a note out of date)
+    return 1 if summary.skipped or summary.stale else 0
 
 
 def _log_event(done: int, total: int, event: str | None) -> None:

@@ -9,11 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..calculators.errors import DomainError
+from ..calculators.money import round_money
 from ..db.models import CreditNote
 from . import credit_notes
 from .statements import statements_for_period
@@ -26,6 +28,9 @@ class CloseSummary:
     issued: list[tuple[str, str]] = field(default_factory=list)  # (contract, number) issued by this run
     already: list[tuple[str, str]] = field(default_factory=list)  # (contract, number) issued before
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (contract, reason)
+    # (contract, number, the note's credit total, the statement's now): records stored since, with
+    # `supersede`, changed the month; a correction (POST .../credit-notes with supersede) is due
+    stale: list[tuple[str, str, str, str]] = field(default_factory=list)
     contracts: int = 0
 
 
@@ -35,21 +40,31 @@ def close_period(sessions: sessionmaker, label: str, now: datetime, *, dry_run: 
     """`progress(done, total, event)` is called after each owed contract; `event` says what was issued."""
     summary = CloseSummary(label)
     refusals: dict[str, DomainError | None] = {}
+    totals: dict[str, Decimal] = {}  # every computed statement's credit total, owed or not
     with sessions() as session:
         for row, statement in statements_for_period(session, label, now):
             summary.contracts += 1
             if isinstance(statement, DomainError):
                 summary.skipped.append((row.id, f"{statement.code}: {statement.message}"))
-            elif statement.credit_total:
+                continue
+            totals[row.id] = statement.credit_total
+            if statement.credit_total:
                 summary.owed.append((row.id, format(statement.credit_total, "f")))
                 if dry_run:  # a run asks when it issues
                     refusals[row.id] = credit_notes.refusal_to_issue(statement, label, now)
-        live = dict(session.execute(select(CreditNote.contract_id, CreditNote.number).where(
-            CreditNote.period == label, CreditNote.status == "issued")).all())
+        # NUMERIC(38, 4) reads back as 600000.0000: shown at the currency's digits, as the note shows it
+        live = {contract_id: (number, round_money(total, currency)) for contract_id, number, total, currency in
+                session.execute(select(CreditNote.contract_id, CreditNote.number, CreditNote.credit_total,
+                                       CreditNote.currency).where(CreditNote.period == label,
+                                                                  CreditNote.status == "issued")
+                                .order_by(CreditNote.contract_id)).all()}
+    summary.stale = [(contract_id, number, format(total, "f"), format(totals[contract_id], "f"))
+                     for contract_id, (number, total) in live.items()
+                     if contract_id in totals and totals[contract_id] != total]
     for done, (contract_id, _total) in enumerate(summary.owed, start=1):
         event = None
         if contract_id in live:
-            summary.already.append((contract_id, live[contract_id]))
+            summary.already.append((contract_id, live[contract_id][0]))
         elif dry_run:
             # the questions issuing asks (ended, final, inside the claim window), asked of the same statement
             if refusals[contract_id] is not None:

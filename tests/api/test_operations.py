@@ -116,11 +116,59 @@ def test_close_period_killed_halfway_and_run_again_issues_each_note_exactly_once
     assert f"issued before: {at_kill}" in out
 
 
-@pytest.mark.parametrize("period", ["September", "0000-01", "1969-12", "2200-01"])
-def test_close_period_refuses_a_malformed_or_far_period(database_url, period):
+@pytest.mark.parametrize("period, says", [
+    ("September", "a period is written YYYY-MM (e.g. 2026-09), not 'September'"),
+    ("2026-13", "a period is written YYYY-MM (e.g. 2026-09), not '2026-13'"),  # "YYYY-MM: the period is YYYY-MM"
+    ("0000-01", "periods lie between 1970 and 2199 (e.g. 2026-09), not '0000-01'"),
+    ("1969-12", "periods lie between 1970 and 2199"), ("2200-01", "periods lie between 1970 and 2199"),
+])
+def test_close_period_refuses_a_malformed_or_far_period(database_url, period, says):
     process = run_close(database_url, period)
     _, err = process.communicate(timeout=60)
-    assert process.returncode == 2 and "YYYY-MM" in err and "Traceback" not in err
+    assert process.returncode == 2 and says in err and "Traceback" not in err
+    assert err.count("YYYY-MM") <= 1
+
+
+def test_close_period_says_which_issued_note_a_later_record_made_out_of_date(app, client, database_url):
+    # The dry run printed "already issued: close-000 2000000" beside a live note of 400000, and
+    # neither run said the note no longer matched its month.
+    make_contracts(client, 2)
+    first = run_close(database_url, "2026-09")
+    assert first.communicate(timeout=120)[0].count("issued now: 2") == 1 and first.returncode == 0
+    longer = {**INCIDENT, "id": "late-outage", "started_at": "2026-09-20T09:00:00+07:00",
+              "ended_at": "2026-09-21T09:00:00+07:00"}
+    assert client.post("/v1/contracts/close-000/incidents?supersede=true", json=longer).status_code == 201
+    now_owed = client.get("/v1/contracts/close-000/statements/2026-09").json["credit_total"]
+    with app.app_context():
+        number = db.session().execute(select(CreditNote.number).where(CreditNote.contract_id == "close-000")).scalar_one()
+    note = client.get(f"/v1/credit-notes/{number}").json
+    assert note["credit_total"] == "400000" and now_owed != "400000"
+    dry = run_close(database_url, "2026-09", "--dry-run")
+    out, err = dry.communicate(timeout=120)
+    assert dry.returncode == 1, err  # as the run ends: the operator must look
+    assert f"already issued: close-000 {note['number']} 400000\n" in out
+    assert f"out of date: close-000 {note['number']} credits 400000, the statement now gives {now_owed}" in out
+    assert "out of date: close-001" not in out
+    run = run_close(database_url, "2026-09")
+    out, err = run.communicate(timeout=120)
+    assert run.returncode == 1 and "issued now: 0   issued before: 2" in out
+    assert f"out of date: close-000 {note['number']} credits 400000" in out
+    assert len(notes(app)) == 2  # a correction is the accountant's to issue, not the close's
+
+
+def test_a_close_period_dry_run_names_a_contract_it_cannot_compute(app, client, database_url):
+    # It exited 1 naming no contract; only the real run said "skipped broken: unknown_timezone".
+    make_contracts(client, 2)
+    with app.app_context():
+        session = db.session()
+        row = session.get(Contract, "close-001")
+        row.timezone = "Mars/Olympus_Mons"
+        row.document = {**row.document, "timezone": "Mars/Olympus_Mons"}
+        session.commit()
+    dry = run_close(database_url, "2026-09", "--dry-run")
+    out, err = dry.communicate(timeout=120)
+    assert dry.returncode == 1, err
+    assert "would issue: close-000" in out and "would skip (unknown_timezone" in out and "): close-001" in out
 
 
 def test_readyz_checks_the_database(client_as):
