@@ -40,7 +40,20 @@ NO_SELLER = ("CREDITSVC_SELLER_NAME is not set: credit notes issued by this proc
              "(set CREDITSVC_SELLER_NAME, _ADDRESS, _TAX_ID, _EMAIL)")
 
 
+def _serve_settings(args: argparse.Namespace) -> None:
+    """The flags not given, from their settings, held to the same bounds."""
+    from .config import integer
+
+    if args.port is None:
+        args.port = integer("CREDITSVC_PORT", 8000, maximum=65535)
+    if args.workers is None:
+        args.workers = integer("CREDITSVC_WORKERS", os.cpu_count() or 1, minimum=1)
+    if args.threads is None:
+        args.threads = integer("CREDITSVC_THREADS", 4, minimum=1)
+
+
 def serve(args: argparse.Namespace) -> int:
+    _serve_settings(args)
     # A socket per worker needs a port known before the workers start: not with --port 0.
     reuse_port = not args.dev and args.port != 0
     if reuse_port and (problem := _port_in_use(args.host, args.port)):
@@ -84,6 +97,10 @@ def serve(args: argparse.Namespace) -> int:
             self.cfg.set("accesslog", None)  # creditsvc logs one JSON line per request itself
             self.cfg.set("logger_class", JsonGunicornLogger)  # and gunicorn's own lines are JSON too
             self.cfg.set("child_exit", child_exit)
+            # gunicorn names no address when each worker binds its own socket ("Listening at:  (pid)")
+            self.cfg.set("when_ready", lambda server: server.log.info(
+                "Listening at: http://%s:%s (workers: %s, threads per worker: %s)",
+                args.host, args.port, args.workers, args.threads))
 
         def load(self):
             return app
@@ -245,8 +262,12 @@ def calculate(args: argparse.Namespace) -> int:
         document = contract_document(request.contract)
         pdf = render.render_pdf(statement, document, render.pick_locale(document["locale"], args.lang),
                                 seller=from_environment()["SELLER"])
-        with open(args.pdf, "wb") as out:
-            out.write(pdf)
+        try:
+            with open(args.pdf, "wb") as out:
+                out.write(pdf)
+        except OSError as error:
+            print(f"creditsvc: cannot write {args.pdf}: {error.strerror}", file=sys.stderr)
+            return 2
         return 0
     sys.stdout.write(json.dumps(statement, ensure_ascii=False, indent=2) + "\n")  # dumped: plain JSON values
     return 0
@@ -270,12 +291,16 @@ def openapi(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Settings that cannot be used, and a database that cannot be reached, end with one line on
     stderr, not a traceback."""
-    from sqlalchemy.exc import NoSuchModuleError, OperationalError
+    from alembic.util import CommandError
+    from sqlalchemy.exc import DatabaseError, NoSuchModuleError, OperationalError
 
     from .config import SettingError
 
     try:
         return _run(argv)
+    except KeyboardInterrupt:  # close-period's notes so far are each committed: running it again finishes
+        print("creditsvc: interrupted", file=sys.stderr)
+        return 130
     except SettingError as error:
         print(f"creditsvc: {error}", file=sys.stderr)
         return 2
@@ -286,6 +311,13 @@ def main(argv: list[str] | None = None) -> int:
     except OperationalError as error:
         reason = str(error.orig or error).strip().splitlines() or ["no reason given"]
         print(f"creditsvc: the database does not answer: {reason[0]}", file=sys.stderr)
+        return 1
+    except DatabaseError as error:  # it answers, and refuses: no rights to create tables, another schema
+        reason = str(error.orig or error).strip().splitlines() or ["no reason given"]
+        print(f"creditsvc: the database refused: {reason[0]}", file=sys.stderr)
+        return 1
+    except CommandError as error:  # e.g. a revision of a newer release, after rolling back
+        print(f"creditsvc: this release cannot migrate the database's schema: {error}", file=sys.stderr)
         return 1
 
 
@@ -315,8 +347,6 @@ def _whole(minimum: int, maximum: int | None = None):
 
 
 def _run(argv: list[str] | None) -> int:
-    from .config import integer
-
     parser = argparse.ArgumentParser(prog="creditsvc", description="SLA credits and support billing service")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -324,9 +354,10 @@ def _run(argv: list[str] | None) -> int:
     run.add_argument("--host", default=os.environ.get("CREDITSVC_HOST", "127.0.0.1"))
     # The flags are held to the same bounds as their settings: --workers 0 started a server with no
     # worker, which answered nothing and never exited; --port 99999 ended in a traceback.
-    run.add_argument("--port", type=_whole(0, 65535), default=integer("CREDITSVC_PORT", 8000, maximum=65535))
-    run.add_argument("--workers", type=_whole(1), default=integer("CREDITSVC_WORKERS", os.cpu_count() or 1, minimum=1))
-    run.add_argument("--threads", type=_whole(1), default=integer("CREDITSVC_THREADS", 4, minimum=1))
+    # Unset flags take their settings in `serve` only: a bad CREDITSVC_PORT stopped create-api-key too.
+    run.add_argument("--port", type=_whole(0, 65535), help="default: CREDITSVC_PORT, else 8000")
+    run.add_argument("--workers", type=_whole(1), help="default: CREDITSVC_WORKERS, else one per CPU")
+    run.add_argument("--threads", type=_whole(1), help="default: CREDITSVC_THREADS, else 4")
     run.add_argument("--dev", action="store_true", help="Flask's development server with the reloader")
     run.set_defaults(handler=serve)
 

@@ -58,6 +58,13 @@ class JsonGunicornLogger(_GunicornLogger):
         super().setup(cfg)
         for handler in self.error_log.handlers:
             handler.setFormatter(JsonLines())
+        self.error_log.addFilter(_no_empty_listening_line)
+
+
+def _no_empty_listening_line(record: logging.LogRecord) -> bool:
+    """gunicorn's "Listening at:  (pid)" names no address when each worker binds its own socket;
+    `creditsvc serve` logs the address itself once the workers are ready."""
+    return not (record.msg == "Listening at: %s (%s)" and record.args and not record.args[0])
 
 
 def configure_logging(stream) -> None:

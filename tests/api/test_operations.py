@@ -481,7 +481,8 @@ def test_a_setting_that_cannot_be_used_ends_the_cli_with_one_line_not_a_tracebac
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv(setting, value)
-    command = ["openapi"] if setting == "CREDITSVC_MAX_BODY_BYTES" else ["db", "upgrade"]
+    serving = setting in ("CREDITSVC_PORT", "CREDITSVC_WORKERS")  # read by serve alone (it stops before serving)
+    command = ["openapi"] if setting == "CREDITSVC_MAX_BODY_BYTES" else ["serve"] if serving else ["db", "upgrade"]
     assert main(command) == code
     err = capsys.readouterr().err
     assert says in err and "Traceback" not in err and "s3cret" not in err
@@ -508,6 +509,105 @@ def test_a_flag_out_of_its_bounds_is_refused_by_name_before_anything_runs(monkey
     err = capsys.readouterr().err
     assert says in err and "Traceback" not in err
     assert not (tmp_path / "creditsvc.sqlite3").exists()  # no database was made or touched
+
+
+@pytest.mark.parametrize("setting", ["CREDITSVC_PORT", "CREDITSVC_WORKERS", "CREDITSVC_THREADS"])
+def test_a_serve_setting_that_cannot_be_used_stops_serve_only(monkeypatch, capsys, tmp_path, setting):
+    # CREDITSVC_PORT=x made create-api-key and db upgrade exit 2 too
+    from creditsvc.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(setting, "x")
+    assert main(["create-api-key", "--name", "ops", "--role", "admin"]) == 0
+    assert main(["db", "upgrade"]) == 0
+    capsys.readouterr()
+    assert main(["serve"]) == 2
+    assert f"{setting} must be a whole number, not 'x'" in capsys.readouterr().err
+
+
+def _one_line_error(capsys) -> str:
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    return err
+
+
+def test_a_database_file_that_is_no_database_is_one_line_not_a_traceback(monkeypatch, capsys, tmp_path):
+    from creditsvc.cli import main
+
+    (tmp_path / "notes.txt").write_text("not a database at all, " * 100)
+    monkeypatch.setenv("CREDITSVC_DATABASE_URL", f"sqlite:///{tmp_path / 'notes.txt'}")
+    assert main(["db", "upgrade"]) == 1
+    assert "the database refused: file is not a database" in _one_line_error(capsys)
+
+
+def test_a_schema_of_a_newer_release_is_one_line_not_a_traceback(monkeypatch, capsys, tmp_path, database_url):
+    # what an operator meets after rolling a release back: alembic's CommandError was a traceback
+    from sqlalchemy import text
+
+    from creditsvc.cli import main
+
+    engine = db.make_engine(database_url)
+    with engine.begin() as connection:
+        (current,) = connection.execute(text("SELECT version_num FROM alembic_version")).one()
+        connection.execute(text("UPDATE alembic_version SET version_num = 'f00dfeed0001'"))
+    try:
+        monkeypatch.setenv("CREDITSVC_DATABASE_URL", database_url)
+        for command in (["db", "upgrade"], ["create-api-key", "--name", "ops", "--role", "admin"]):
+            assert main(command) == 1
+            err = _one_line_error(capsys)
+            assert "this release cannot migrate the database's schema" in err and "f00dfeed0001" in err
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": current})
+        engine.dispose()
+
+
+def test_a_pdf_that_cannot_be_written_is_one_line_not_a_traceback(tmp_path):
+    request = tmp_path / "september.json"
+    request.write_text(json.dumps(SEPTEMBER_3CX, ensure_ascii=False), "utf-8")
+    for target in (tmp_path / "missing" / "out.pdf", tmp_path):  # a folder that is not there; a folder
+        result = subprocess.run([sys.executable, "-m", "creditsvc.cli", "calculate", str(request), "--pdf", str(target)],
+                                capture_output=True, text=True, timeout=120)
+        assert result.returncode == 2 and f"cannot write {target}:" in result.stderr
+        assert "Traceback" not in result.stderr
+
+
+def test_ctrl_c_ends_the_cli_with_one_line_and_exit_130(monkeypatch, capsys, tmp_path):
+    from creditsvc import cli
+
+    def interrupted(_args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "db_upgrade", interrupted)
+    assert cli.main(["db", "upgrade"]) == 130
+    assert "creditsvc: interrupted" in _one_line_error(capsys)
+
+
+def test_serve_logs_the_address_it_listens_at_and_no_empty_one(tmp_path):
+    # gunicorn's own line read "Listening at:  (4711)" when each worker binds its own socket
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}  # serve makes its own
+    env["CREDITSVC_DATABASE_URL"] = f"sqlite:///{tmp_path / 'serve.sqlite3'}"
+    server = subprocess.Popen([sys.executable, "-m", "creditsvc.cli", "serve", "--port", str(port), "--workers", "1"],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    import threading
+
+    deadline = threading.Timer(60, server.kill)  # the lines never coming ends the read, not the test run
+    deadline.start()
+    try:
+        lines = []
+        for line in server.stderr:
+            lines.append(json.loads(line)["message"])
+            if "Booting worker" in lines[-1] and any("Listening at: http" in m for m in lines):
+                break
+    finally:
+        deadline.cancel()
+        server.terminate()
+        server.wait(timeout=60)
+    assert f"Listening at: http://127.0.0.1:{port} (workers: 1, threads per worker: 4)" in lines
+    assert not any(m.startswith("Listening at:  (") for m in lines)
 
 
 def test_an_empty_database_url_is_the_sqlite_default_as_unset_is(monkeypatch, capsys, tmp_path):

@@ -18,17 +18,21 @@ def run_migrations_offline() -> None:
 
 def run_migrations_online() -> None:
     engine = make_engine(config.get_main_option("sqlalchemy.url"))
-    with engine.connect() as connection:
-        if connection.dialect.name == "postgresql":
-            # Replicas that start together each migrate first (`creditsvc serve`): one at a time, so
-            # the later ones find the schema at head instead of creating its types a second time.
-            # The lock is the session's: it outlasts the commit and ends with the connection.
-            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
-            connection.commit()
-        context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
-        with context.begin_transaction():
-            context.run_migrations()
-    engine.dispose()
+    try:
+        with engine.connect() as connection:
+            if connection.dialect.name == "postgresql":
+                # Replicas that start together each migrate first (`creditsvc serve`): one at a time, so
+                # the later ones find the schema at head instead of creating its types a second time.
+                # The lock is the session's: it outlasts the commit and ends with the connection.
+                connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+                connection.commit()
+            context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+            with context.begin_transaction():
+                context.run_migrations()
+    finally:
+        # Closes the connection, and with it the lock, when a migration fails too: a failed upgrade
+        # (a revision this release does not know) left the lock held, and every later upgrade waited.
+        engine.dispose()
 
 
 if context.is_offline_mode():
