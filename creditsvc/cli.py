@@ -97,6 +97,11 @@ def serve(args: argparse.Namespace) -> int:
             self.cfg.set("accesslog", None)  # creditsvc logs one JSON line per request itself
             self.cfg.set("logger_class", JsonGunicornLogger)  # and gunicorn's own lines are JSON too
             self.cfg.set("child_exit", child_exit)
+            # gunicorn 25.1+ also opens a control socket at ~/.gunicorn/gunicorn.ctl, one path for every
+            # server of the user: a second server took over the first's, and its stop removed it.
+            # creditsvc is run by its flags and signals; nothing of it uses that socket.
+            if "control_socket_disable" in self.cfg.settings:
+                self.cfg.set("control_socket_disable", True)
             # gunicorn names no address when each worker binds its own socket ("Listening at:  (pid)")
             self.cfg.set("when_ready", lambda server: server.log.info(
                 "Listening at: http://%s:%s (workers: %s, threads per worker: %s)",

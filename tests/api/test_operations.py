@@ -585,6 +585,9 @@ def test_ctrl_c_ends_the_cli_with_one_line_and_exit_130(monkeypatch, capsys, tmp
 
 def test_serve_logs_the_address_it_listens_at_and_no_empty_one(tmp_path):
     # gunicorn's own line read "Listening at:  (4711)" when each worker binds its own socket
+    import time
+    import urllib.request
+
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -602,12 +605,20 @@ def test_serve_logs_the_address_it_listens_at_and_no_empty_one(tmp_path):
             lines.append(json.loads(line)["message"])
             if "Booting worker" in lines[-1] and any("Listening at: http" in m for m in lines):
                 break
+        for _ in range(300):  # serving, everything started (each worker binds its socket once booted)
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=30).read()
+                break
+            except OSError:
+                time.sleep(0.1)
     finally:
         deadline.cancel()
         server.terminate()
+        lines += [json.loads(line).get("message", "") for line in server.stderr.read().splitlines()]
         server.wait(timeout=60)
     assert f"Listening at: http://127.0.0.1:{port} (workers: 1, threads per worker: 4)" in lines
     assert not any(m.startswith("Listening at:  (") for m in lines)
+    assert not any("Control socket" in m for m in lines)  # one path for all of a user's servers
 
 
 def test_an_empty_database_url_is_the_sqlite_default_as_unset_is(monkeypatch, capsys, tmp_path):
