@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import math
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 from decimal import Decimal
 from typing import Any
 
@@ -13,13 +12,13 @@ from sqlalchemy.orm import Session
 from ..calculators.money import decimal_str, sum_money
 from ..db.models import CreditNote
 from ..schemas.statement import credit_application
-from .contracts import get_contract_row
+from .contracts import get_contract_row, stored_zone
 
 
 def renewal_summary(session: Session, contract_id: str, now: datetime) -> dict[str, Any]:
     """`now` decides which termination rights are still open, on the contract's own calendar."""
     row = get_contract_row(session, contract_id)
-    today = now.astimezone(ZoneInfo(row.timezone)).date()
+    today = now.astimezone(stored_zone(row.timezone)).date()
     notes = session.execute(select(CreditNote).where(CreditNote.contract_id == contract_id,
                                                      CreditNote.status == "issued")
                             .order_by(CreditNote.period)).scalars().all()

@@ -338,6 +338,25 @@ def test_close_period_skips_a_contract_whose_stored_terms_no_longer_read(app, cl
     assert "skipped close-001:" in out and "issued now: 1" in out and "Traceback" not in err
 
 
+def test_a_stored_zone_the_host_lacks_is_a_problem_response_not_a_500(app, client, client_as):
+    # GET statement and renewal-summary were 500s; close-period already named the contract
+    make_contracts(client, 1)
+    with app.app_context():
+        session = db.session()
+        row = session.get(Contract, "close-000")
+        row.timezone = "Mars/Olympus_Mons"
+        row.document = {**row.document, "timezone": "Mars/Olympus_Mons"}
+        session.commit()
+    for reader, path in ((client, "/v1/contracts/close-000/statements/2026-09"),
+                         (client_as("sales"), "/v1/contracts/close-000/renewal-summary"),
+                         (client, "/v1/contracts/close-000/incidents")):
+        response = (reader.post(path, json={**INCIDENT, "id": "later"}) if path.endswith("incidents")
+                    else reader.get(path))
+        assert response.status_code == 422, (path, response.status_code)
+        assert response.json["type"] == "urn:creditsvc:problem:unknown_timezone"
+        assert "'Mars/Olympus_Mons' does not open on this host" in response.json["detail"]
+
+
 def test_close_period_skips_a_contract_it_cannot_compute_and_issues_the_others(app, client, database_url):
     make_contracts(client, 2)
     huge = {**CONTRACT_3CX, "id": "overflow", "policy": {"template": "1office", "overrides": {
