@@ -68,7 +68,10 @@ def test_occurrences_are_numbered_in_occurred_at_order_not_in_input_order():
     assert result.total == Decimal("1500000")
 
 
-def test_ties_in_occurred_at_are_broken_by_record_id_so_the_numbering_does_not_depend_on_input_order():
+def test_the_fines_do_not_depend_on_the_order_the_records_arrive_in_ties_included():
+    # Numbered in occurred_at order over any input order. Two occurrences at the same instant get the
+    # same fines whichever is numbered first (a fine names no record), so the id tie-break only keeps
+    # the numbering deterministic; it is not visible here.
     same = hcm(2026, 9, 10, 12)
     records = [bug("r-b", "B", same), bug("r-a", "B", same), bug("r-c", "B", hcm(2026, 9, 2))]
     start, end = epoch(hcm(2026, 9, 1)), epoch(hcm(2026, 10, 1))
@@ -108,3 +111,13 @@ def test_occurrences_within_the_same_second_are_still_numbered_in_occurred_at_or
                    bug("a", "X", moment.replace(microsecond=900_000))]
     result = repeat_bug_fines(FinesPolicy(), occurrences, epoch(hcm(2026, 9, 1)), epoch(hcm(2026, 10, 1)), "VND")
     assert [(f.occurrence, f.occurred_at.microsecond) for f in result.items] == [(2, 100_000), (3, 900_000)]
+
+
+def test_a_policy_may_start_fining_at_a_later_occurrence_with_the_same_amounts():
+    # rules.md §5: the fine of occurrence k is base x multiplier^(k - 2) from first_fined_occurrence on
+    policy = FinesPolicy(first_fined_occurrence=3)
+    assert [fine_amount(policy, k, "VND") for k in (1, 2, 3, 4)] == [D(0), D(0), D(1_000_000), D(2_000_000)]
+    contract = make_contract(policy_1office(repeat_bug_fines=policy))
+    result = statement(contract, bugs=[bug(f"r{k}", "B", hcm(2026, 9, 1 + k)) for k in range(4)]).repeat_bug_fines
+    assert [(f.occurrence, f.amount) for f in result.items] == [(3, D(1_000_000)), (4, D(2_000_000))]
+    assert result.total == D(3_000_000)

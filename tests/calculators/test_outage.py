@@ -203,3 +203,36 @@ def test_outage_exclusions_never_change_the_uptime_figures():
     both = statement(make_contract(with_outage, fee=FEE), "2026-09", incidents=(datacenter,))
     assert plain.uptime.downtime_seconds == both.uptime.downtime_seconds == 0
     assert both.outage_credit.downtime_seconds == 2 * H  # the outage rule counts it, as its section says
+
+
+def test_excluded_time_inside_a_critical_outage_is_not_counted():
+    # A provider outage 10:00-14:00 with a third-party fault 11:00-12:00 inside it: 3 h, 1 block, not
+    # 4 h and 2 blocks (the excluded hour was once counted as critical downtime).
+    policy = policy_1office(outage_credit=OutagePolicy(excluded_causes=frozenset({"third_party"})))
+    result = credit(critical("P", hcm(2026, 9, 10, 10), 4 * H),
+                    critical("T", hcm(2026, 9, 10, 11), 1 * H, cause="third_party"), policy=policy)
+    assert result.downtime_seconds == 3 * H
+    assert result.blocks == 1 and result.credit_days == D("0.5") and result.credit_amount == D("200000")
+
+
+def test_a_policy_sets_its_own_block_length_and_days_per_block():
+    # 9 h of critical downtime: 4-hour blocks give 2, at 1 day each: 2 days of 400,000
+    policy = policy_1office(outage_credit=OutagePolicy(block_hours=D(4), days_per_block=D(1)))
+    result = credit(critical("I", hcm(2026, 9, 10, 1), 9 * H), policy=policy)
+    assert result.blocks == 2 and result.credit_days == D(2) and result.credit_amount == D("800000")
+    hourly = policy_1office(outage_credit=OutagePolicy(block_hours=D(1)))
+    assert credit(critical("I", hcm(2026, 9, 10, 1), 9 * H), policy=hourly).blocks == 9
+    # a block of a fraction of an hour: 90 minutes in 45-minute blocks
+    quarter = policy_1office(outage_credit=OutagePolicy(block_hours=D("0.75")))
+    assert credit(critical("I", hcm(2026, 9, 10, 1), 90 * 60), policy=quarter).blocks == 2
+
+
+def test_the_outage_section_takes_its_own_maintenance_notice_where_it_names_one():
+    # 1office-style: no uptime section, maintenance excluded when announced 48 h ahead (not 24 h)
+    start = hcm(2026, 9, 10, 1)
+    announced_30h = incident("M", start, start + timedelta(hours=4), "maintenance", "critical",
+                             notice=start - timedelta(hours=30))
+    for notice_hours, blocks in ((D(48), 2), (D(24), 0)):
+        policy = policy_1office(outage_credit=OutagePolicy(excluded_causes=frozenset({"maintenance"}),
+                                                           maintenance_notice_hours=notice_hours))
+        assert credit(announced_30h, policy=policy).blocks == blocks, notice_hours

@@ -303,3 +303,33 @@ def test_union_intersect_and_subtract_agree_with_sets_of_seconds(a, b):
     assert points(intervals.subtract(ua, ub)) == points(ua) - points(ub)
     assert intervals.length(intervals.intersect(ua, ub)) + intervals.length(intervals.subtract(ua, ub)) \
         == intervals.length(ua)
+
+
+_minutes = st.integers(0, 3 * 24 * 60)
+
+
+@fast(150)
+@given(opened=st.integers(0, 20 * 24 * 60), resolved_after=_minutes,
+       pauses=st.lists(st.tuples(st.integers(-600, 4 * 24 * 60), st.integers(0, 24 * 60)), max_size=4),
+       extra=st.tuples(st.integers(-600, 4 * 24 * 60), st.integers(0, 24 * 60)),
+       priority=st.sampled_from(["P1", "P4"]))
+def test_a_pause_never_adds_clock_time_and_met_is_exactly_elapsed_within_the_target(opened, resolved_after, pauses,
+                                                                                      extra, priority):
+    # rules.md §7: pauses stop the clock; met when elapsed <= target. P1 runs on the calendar clock,
+    # P4 on the business clock; pauses may start before the ticket and run past its resolution.
+    from creditsvc.calculators.calendar import calendar_for
+    from creditsvc.calculators.records import epoch
+    from creditsvc.calculators.tickets import BREACHED, MET, ticket_targets
+
+    start = hcm(2026, 9, 1) + timedelta(minutes=opened)
+
+    def result(spans):
+        one = ticket("T", priority, start, responded=start, resolved=start + timedelta(minutes=resolved_after),
+                     pauses=tuple((start + timedelta(minutes=a), start + timedelta(minutes=a + n)) for a, n in spans))
+        return ticket_targets(ticket_policy(), [one], epoch(start) + 10 * 86400, calendar_for(VN_HOURS, HCM),
+                              "VND").items[0].resolution
+
+    before, after = result(pauses), result([*pauses, extra])
+    assert 0 <= after.elapsed_seconds <= before.elapsed_seconds <= resolved_after * 60
+    for target in (before, after):
+        assert target.status == (MET if target.elapsed_seconds <= target.target_seconds else BREACHED)

@@ -207,3 +207,18 @@ def test_the_statement_is_a_pure_function_of_its_request():
     kwargs = dict(incidents=[incident("I", hcm(2026, 9, 10, 9), hcm(2026, 9, 10, 11, 30))])
     assert statement(make_contract(policy_3cx()), "2026-09", **kwargs) == statement(
         make_contract(policy_3cx()), "2026-09", **kwargs)
+
+
+def test_in_a_part_month_the_cap_is_a_percent_of_the_part_months_fee_not_of_the_monthly_fee():
+    # Contract from 21 Sep: 10 of 30 days, period fee 4,000,000 of 12,000,000. A 9-day critical outage
+    # earns 54 days (21,600,000); capped at 100 % of the period fee, the credit is 4,000,000, not 12,000,000.
+    contract = make_contract(policy_1office(), fee=D(12_000_000), starts_on=date(2026, 9, 21))
+    result = statement(contract, "2026-09", incidents=[outage("X", hcm(2026, 9, 21, 12), 9 * 86400, severity="critical")])
+    assert result.period_fee == D(4_000_000)
+    assert result.outage_credit.capped is True
+    assert result.outage_credit.credit_amount == D(4_000_000) and result.credit_total == D(4_000_000)
+    # and under a 3cx-style cap of 50 %, with uptime credit first: 50 % of 4,000,000 in all
+    policy = policy_3cx(uptime=uptime_3cx(credit_cap_percent=D(50)), outage_credit=OutagePolicy())
+    both = statement(make_contract(policy, fee=D(12_000_000), starts_on=date(2026, 9, 21)), "2026-09",
+                     incidents=[outage("X", hcm(2026, 9, 21, 12), 9 * 86400, severity="critical")])
+    assert both.credit_total == D(2_000_000)

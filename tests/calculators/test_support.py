@@ -190,3 +190,21 @@ def test_bill_support_orders_lines_by_case_start():
     result = bill_support(SupportPolicy(), [case("B", cph(2026, 10, 7, 10), cph(2026, 10, 7, 11)),
                                             case("A", cph(2026, 10, 6, 10), cph(2026, 10, 6, 11))], DK, None, "DKK")
     assert [line.case_id for line in result.lines] == ["A", "B"]
+
+
+def test_time_is_billed_by_the_second_not_by_the_minute():
+    # 10:00:00-10:20:30: 1,230 s at 800 DKK/h = 273.333... -> 273.33
+    assert lines(case("S", cph(2026, 10, 6, 10), cph(2026, 10, 6, 10, 20, 30), "1")) == [(BUSINESS, 1230, D("273.33"))]
+    # and across the 16:00 edge: 15:59:45-16:00:30 is 15 s of business time and 30 s after hours, topped up
+    # to 15 minutes at the class it started in
+    assert lines(case("S", cph(2026, 10, 6, 15, 59, 45), cph(2026, 10, 6, 16, 0, 30), "1")) == [
+        (BUSINESS, 15 + 900 - 45, D("193.33")), (AFTER_HOURS, 30, D("13.33"))]
+
+
+def test_a_policy_sets_the_free_minutes_of_an_agreement():
+    policy = SupportPolicy(free_minutes_with_agreement=30)
+    assert lines(case("S", cph(2026, 10, 6, 10), cph(2026, 10, 6, 11), "1"), agreement="GOD", policy=policy) == [
+        (BUSINESS, 1800, D("400.00"))]
+    none_free = SupportPolicy(free_minutes_with_agreement=0)
+    assert lines(case("S", cph(2026, 10, 6, 10), cph(2026, 10, 6, 11), "1"), agreement="GOD", policy=none_free) == [
+        (BUSINESS, 3600, D("800.00"))]

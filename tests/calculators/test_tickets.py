@@ -221,3 +221,27 @@ def test_a_ticket_belongs_to_the_statement_of_the_period_in_which_it_was_opened(
                                       resolved=hcm(2026, 9, 1, 1)),
                                ticket("oct", "P1", hcm(2026, 10, 1)))
     assert [item.ticket_id for item in result.tickets.items] == ["sep"]
+
+
+def test_a_pause_counts_only_where_the_clock_runs_not_before_it_starts_or_after_it_stops():
+    # clock_starts "confirmed": opened 08:00, paused 08:30-10:30 while unconfirmed, confirmed 10:00,
+    # resolved 14:30 -> 4 h 30 min on the clock, less the 30 paused minutes after confirmation = 4 h
+    # exactly (met). The whole 2 h pause, unclipped, gave 2 h 30 min. And a pause running on past the
+    # resolution stops nothing after it.
+    policy = ticket_policy("confirmed")
+    late = one(ticket("T", "P1", hcm(2026, 9, 10, 8), confirmed=hcm(2026, 9, 10, 10), responded=hcm(2026, 9, 10, 10, 10),
+                      resolved=hcm(2026, 9, 10, 14, 30), pauses=((hcm(2026, 9, 10, 8, 30), hcm(2026, 9, 10, 10, 30)),)),
+               policy=policy)
+    assert late.resolution.elapsed_seconds == 4 * H and late.resolution.status == MET
+    breached = one(ticket("T", "P1", hcm(2026, 9, 10, 8), confirmed=hcm(2026, 9, 10, 10), responded=hcm(2026, 9, 10, 10, 10),
+                          resolved=hcm(2026, 9, 10, 14, 31), pauses=((hcm(2026, 9, 10, 8), hcm(2026, 9, 10, 10, 30)),)),
+                   policy=policy)
+    assert breached.resolution.elapsed_seconds == 4 * H + 60 and breached.breached
+    assert breached.breach_credit == D(100000)
+    after = one(ticket("T", "P1", hcm(2026, 9, 10, 9), responded=hcm(2026, 9, 10, 9, 10), resolved=hcm(2026, 9, 10, 12),
+                       pauses=((hcm(2026, 9, 10, 11), hcm(2026, 9, 10, 18)),)))
+    assert after.resolution.elapsed_seconds == 2 * H
+    # on the business clock alike: paused 07:00-09:00 before a 08:00 start counts its hour inside the clock
+    business = one(ticket("T", "P4", hcm(2026, 9, 10, 8), responded=hcm(2026, 9, 10, 8, 30),
+                          resolved=hcm(2026, 9, 10, 15), pauses=((hcm(2026, 9, 10, 7), hcm(2026, 9, 10, 9)),)))
+    assert business.resolution.elapsed_seconds == 6 * H
