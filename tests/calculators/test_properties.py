@@ -1,6 +1,6 @@
 """Properties of the calculation core (Hypothesis): monotone credits, exact minor units, lines that add
 up, credits within the fee and the cap, and no float ever accepted. Examples are kept modest."""
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Context, Decimal
 from fractions import Fraction
 from zoneinfo import ZoneInfo
@@ -333,3 +333,36 @@ def test_a_pause_never_adds_clock_time_and_met_is_exactly_elapsed_within_the_tar
     assert 0 <= after.elapsed_seconds <= before.elapsed_seconds <= resolved_after * 60
     for target in (before, after):
         assert target.status == (MET if target.elapsed_seconds <= target.target_seconds else BREACHED)
+
+
+@fast(150)
+@given(k=st.integers(2, 40), base=st.integers(1, 10**9), multiplier=st.integers(1, 5),
+       cap=st.none() | st.integers(1, 10**12))
+def test_each_fine_is_the_one_before_times_the_multiplier_until_the_cap(k, base, multiplier, cap):
+    # rules.md §5: fine(k) = base x multiplier^(k - 2), one fine at most max_fine
+    from creditsvc.calculators.fines import fine_amount
+
+    assume(base * multiplier ** (k - 1) < 10**30)  # storable (bigger ones are refused, tested elsewhere)
+    policy = FinesPolicy(base_amount=D(base), multiplier=D(multiplier), max_fine=None if cap is None else D(cap))
+    this, following = fine_amount(policy, k, "VND"), fine_amount(policy, k + 1, "VND")
+    uncapped = int(this) * multiplier  # in integers: Decimal's default context rounds past 28 digits
+    assert following == (uncapped if cap is None else min(uncapped, cap))
+    assert fine_amount(policy, 1, "VND") == 0 and fine_amount(policy, 2, "VND") == min(base, cap or base)
+
+
+@fast(150)
+@given(start=st.integers(0, 14 * 24 * 3600), seconds=st.integers(1, 3 * 24 * 3600), level=st.sampled_from(["1", "2"]),
+       km=st.integers(0, 200))
+def test_a_cases_lines_bill_its_whole_duration_or_the_minimum_and_driving_is_the_same_at_any_hour(start, seconds,
+                                                                                                  level, km):
+    # rules.md §6: business + after-hours seconds = the duration, or the 15-minute minimum; km x rate
+    from creditsvc.calculators.calendar import BusinessCalendar
+    from creditsvc.calculators.policy import BusinessHours
+    from creditsvc.calculators.support import MILEAGE, bill_case
+
+    begin = datetime(2026, 10, 1, tzinfo=ZoneInfo(CPH)) + timedelta(seconds=start)
+    one = SupportCase("S", begin, begin + timedelta(seconds=seconds), level, D(km))
+    lines = bill_case(one, SupportPolicy(), BusinessCalendar(BusinessHours(), CPH), None, "DKK")
+    assert sum(line.seconds for line in lines if line.kind != MILEAGE) == max(seconds, 15 * 60)
+    driving = [line.amount for line in lines if line.kind == MILEAGE]
+    assert driving == ([round_money(D(km) * D("3.52"), "DKK")] if km else [])
