@@ -388,18 +388,24 @@ def test_looking_up_a_key_ends_its_transaction_so_sqlite_is_not_locked_for_the_r
         assert not session.in_transaction()
 
 
-def test_a_worker_restart_under_serve_keeps_metrics_and_every_log_line_is_json(tmp_path):
-    import socket
-    import time
-    import urllib.request
-
+def start_serve(tmp_path, workers: int):
+    """`creditsvc serve` on a free port and its own SQLite file: (process, port); stderr piped."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}  # serve makes its own
     env["CREDITSVC_DATABASE_URL"] = f"sqlite:///{tmp_path / 'serve.sqlite3'}"
-    server = subprocess.Popen([sys.executable, "-m", "creditsvc.cli", "serve", "--port", str(port), "--workers", "2"],
-                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    server = subprocess.Popen([sys.executable, "-m", "creditsvc.cli", "serve", "--port", str(port),
+                               "--workers", str(workers)],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    return server, port
+
+
+def test_a_worker_restart_under_serve_keeps_metrics_and_every_log_line_is_json(tmp_path):
+    import time
+    import urllib.request
+
+    server, port = start_serve(tmp_path, workers=2)
     base = f"http://127.0.0.1:{port}"
 
     def get(path):
@@ -607,13 +613,7 @@ def test_serve_logs_the_address_it_listens_at_and_no_empty_one(tmp_path):
     import time
     import urllib.request
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}  # serve makes its own
-    env["CREDITSVC_DATABASE_URL"] = f"sqlite:///{tmp_path / 'serve.sqlite3'}"
-    server = subprocess.Popen([sys.executable, "-m", "creditsvc.cli", "serve", "--port", str(port), "--workers", "1"],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    server, port = start_serve(tmp_path, workers=1)
     import threading
 
     deadline = threading.Timer(60, server.kill)  # the lines never coming ends the read, not the test run
