@@ -156,15 +156,20 @@ def test_close_period_says_which_issued_note_a_later_record_made_out_of_date(app
     assert len(notes(app)) == 2  # a correction is the accountant's to issue, not the close's
 
 
-def test_a_close_period_dry_run_names_a_contract_it_cannot_compute(app, client, database_url):
-    # It exited 1 naming no contract; only the real run said "skipped broken: unknown_timezone".
-    make_contracts(client, 2)
+def give_a_zone_the_host_lacks(app, contract_id: str) -> None:
+    """As a contract stored where its zone opened looks on a host whose tz database lacks it."""
     with app.app_context():
         session = db.session()
-        row = session.get(Contract, "close-001")
+        row = session.get(Contract, contract_id)
         row.timezone = "Mars/Olympus_Mons"
         row.document = {**row.document, "timezone": "Mars/Olympus_Mons"}
         session.commit()
+
+
+def test_a_close_period_dry_run_names_a_contract_it_cannot_compute(app, client, database_url):
+    # It exited 1 naming no contract; only the real run said "skipped broken: unknown_timezone".
+    make_contracts(client, 2)
+    give_a_zone_the_host_lacks(app, "close-001")
     dry = run_close(database_url, "2026-09", "--dry-run")
     out, err = dry.communicate(timeout=120)
     assert dry.returncode == 1, err
@@ -341,12 +346,7 @@ def test_close_period_skips_a_contract_whose_stored_terms_no_longer_read(app, cl
 def test_a_stored_zone_the_host_lacks_is_a_problem_response_not_a_500(app, client, client_as):
     # GET statement and renewal-summary were 500s; close-period already named the contract
     make_contracts(client, 1)
-    with app.app_context():
-        session = db.session()
-        row = session.get(Contract, "close-000")
-        row.timezone = "Mars/Olympus_Mons"
-        row.document = {**row.document, "timezone": "Mars/Olympus_Mons"}
-        session.commit()
+    give_a_zone_the_host_lacks(app, "close-000")
     for reader, path in ((client, "/v1/contracts/close-000/statements/2026-09"),
                          (client_as("sales"), "/v1/contracts/close-000/renewal-summary"),
                          (client, "/v1/contracts/close-000/incidents")):
