@@ -294,8 +294,8 @@ def openapi(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Settings that cannot be used, and a database that cannot be reached, end with one line on
-    stderr, not a traceback."""
+    """An operator's mistake ends with one line on stderr, not a traceback: a setting that cannot be
+    used, a database that cannot be reached or refuses, a schema of a newer release, Ctrl-C."""
     from alembic.util import CommandError
     from sqlalchemy.exc import DatabaseError, NoSuchModuleError, OperationalError
 
