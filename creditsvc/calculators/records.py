@@ -8,11 +8,21 @@ from __future__ import annotations
 import math
 from datetime import date, datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import DomainError
 from .frozen import frozen
 from .policy import Policy
+
+
+def zone_named(name: str) -> ZoneInfo:
+    """A stored contract's or note's time zone, or a DomainError when this host's tz database lacks
+    it (the zone opened where it was stored): a problem response, not a 500."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError) as error:
+        raise DomainError(f"the contract's time zone {name!r} does not open on this host: {error}",
+                          code="unknown_timezone", field="timezone") from None
 
 
 def epoch(moment: datetime) -> int:
@@ -60,7 +70,7 @@ class Contract:
 
     @property
     def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
+        return zone_named(self.timezone)
 
 
 @frozen

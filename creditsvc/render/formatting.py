@@ -8,20 +8,20 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
 from babel import Locale
 from babel.numbers import format_currency, format_decimal, format_percent
 
 from ..calculators.money import round_money
+from ..calculators.records import zone_named
 
 
 class Formatter:
     def __init__(self, locale: str, currency: str, timezone: str):
         self.locale = locale
         self.currency = currency
-        self.zone = ZoneInfo(timezone)
+        self.zone = zone_named(timezone)  # a zone this host lacks: a 422 problem, not a 500
         self._percent_pattern = Locale.parse(locale).percent_formats[None].pattern
         if "#,##0" not in self._percent_pattern:
             raise ValueError(f"unexpected percent pattern for {locale}: {self._percent_pattern!r}")

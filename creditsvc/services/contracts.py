@@ -5,7 +5,6 @@ from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -13,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from .. import clock
 from ..calculators import records
+from ..calculators.records import zone_named
 from ..canonical import canonical_json, digest, plain
 from ..calculators.errors import DomainError
 from ..calculators.money import AmountOverflow
@@ -74,21 +74,11 @@ def _policy(version: str, document_json: str):
     return load_stored_policy(loads(document_json))
 
 
-def stored_zone(name: str) -> ZoneInfo:
-    """A stored contract's time zone, or a DomainError when this host's tz database lacks it (the
-    zone opened where the contract was stored): a problem response, not a 500."""
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError) as error:
-        raise DomainError(f"the contract's time zone {name!r} does not open on this host: {error}",
-                          code="unknown_timezone", field="timezone") from None
-
-
 def contract_from_row(row: ContractRow) -> records.Contract:
     """The calculators' Contract from a stored row; policies are parsed once per version."""
     doc = row.document
     customer = doc.get("customer") or {}
-    stored_zone(doc["timezone"])
+    zone_named(doc["timezone"])
     return records.Contract(
         id=row.id,
         currency=doc["currency"],

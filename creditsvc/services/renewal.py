@@ -10,15 +10,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..calculators.money import decimal_str, sum_money
+from ..calculators.records import zone_named
 from ..db.models import CreditNote
 from ..schemas.statement import credit_application
-from .contracts import get_contract_row, stored_zone
+from .contracts import get_contract_row
 
 
 def renewal_summary(session: Session, contract_id: str, now: datetime) -> dict[str, Any]:
     """`now` decides which termination rights are still open, on the contract's own calendar."""
     row = get_contract_row(session, contract_id)
-    today = now.astimezone(stored_zone(row.timezone)).date()
+    today = now.astimezone(zone_named(row.timezone)).date()
     notes = session.execute(select(CreditNote).where(CreditNote.contract_id == contract_id,
                                                      CreditNote.status == "issued")
                             .order_by(CreditNote.period)).scalars().all()

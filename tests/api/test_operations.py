@@ -344,11 +344,18 @@ def test_close_period_skips_a_contract_whose_stored_terms_no_longer_read(app, cl
 
 
 def test_a_stored_zone_the_host_lacks_is_a_problem_response_not_a_500(app, client, client_as):
-    # GET statement and renewal-summary were 500s; close-period already named the contract
+    # GET statement, renewal-summary and an issued note's PDF were 500s; close-period named the contract
     make_contracts(client, 1)
+    number = client.post("/v1/contracts/close-000/credit-notes", json={"period": "2026-09"}).json["number"]
     give_a_zone_the_host_lacks(app, "close-000")
+    with app.app_context():
+        session = db.session()
+        note = session.get(CreditNote, number)
+        note.inputs = {**note.inputs, "contract": {**note.inputs["contract"], "timezone": "Mars/Olympus_Mons"}}
+        session.commit()
     for reader, path in ((client, "/v1/contracts/close-000/statements/2026-09"),
                          (client_as("sales"), "/v1/contracts/close-000/renewal-summary"),
+                         (client_as("accounting"), f"/v1/credit-notes/{number}?format=pdf"),
                          (client, "/v1/contracts/close-000/incidents")):
         response = (reader.post(path, json={**INCIDENT, "id": "later"}) if path.endswith("incidents")
                     else reader.get(path))
