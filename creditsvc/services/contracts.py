@@ -78,7 +78,7 @@ def contract_from_row(row: ContractRow) -> records.Contract:
     """The calculators' Contract from a stored row; policies are parsed once per version."""
     doc = row.document
     customer = doc.get("customer") or {}
-    zone_named(doc["timezone"])
+    zone_named(doc["timezone"])  # a zone this host lacks is a DomainError here, not a 500 where it is used
     return records.Contract(
         id=row.id,
         currency=doc["currency"],

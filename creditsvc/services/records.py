@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -119,12 +118,13 @@ def _ingest_once(session: Session, contract_id: str, kind: str, items: list, sup
     contract = get_contract_row(session, contract_id, lock=True)
     # Checked under the lock, against the terms in force: a check before it let a PUT to a policy
     # without priority P1 commit in between, and P1 tickets were stored that no statement could read.
-    invalid = check_records(contract_from_row(contract), {kind: items})
+    terms = contract_from_row(contract)
+    invalid = check_records(terms, {kind: items})
     if invalid:
         session.rollback()
         raise DomainError("The body does not validate: see errors.", code="validation_error",
                           errors={key.split(".", 1)[1]: texts for key, texts in invalid.items()})
-    zone = ZoneInfo(contract.timezone)
+    zone = terms.zone
     model = models.RECORD_MODELS[kind]
     ids = [item.id for item in items]
     existing = {row.id: row for row in session.execute(
