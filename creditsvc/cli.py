@@ -293,6 +293,26 @@ def openapi(args: argparse.Namespace) -> int:
     return 0
 
 
+def _which_database() -> str:
+    """The database a message is about, password hidden: "unable to open database file" named no file,
+    and the default one is in whatever folder the command ran from."""
+    from sqlalchemy.engine import make_url
+
+    from .config import SettingError
+
+    try:
+        return f"{make_url(_database_url()).render_as_string(hide_password=True)} "
+    except SettingError:
+        return ""
+
+
+def _reason(error) -> str:
+    reason = (str(error.orig or error).strip().splitlines() or ["no reason given"])[0]
+    if reason == "unable to open database file":  # SQLite: the folder is missing or not writable
+        reason += " (its folder must exist and be writable)"
+    return reason
+
+
 def main(argv: list[str] | None = None) -> int:
     """An operator's mistake ends with one line on stderr, not a traceback: a setting that cannot be
     used, a database that cannot be reached or refuses, a schema of a newer release, Ctrl-C."""
@@ -314,12 +334,10 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 2
     except OperationalError as error:
-        reason = str(error.orig or error).strip().splitlines() or ["no reason given"]
-        print(f"creditsvc: the database does not answer: {reason[0]}", file=sys.stderr)
+        print(f"creditsvc: the database {_which_database()}does not answer: {_reason(error)}", file=sys.stderr)
         return 1
     except DatabaseError as error:  # it answers, and refuses: no rights to create tables, another schema
-        reason = str(error.orig or error).strip().splitlines() or ["no reason given"]
-        print(f"creditsvc: the database refused: {reason[0]}", file=sys.stderr)
+        print(f"creditsvc: the database {_which_database()}refused: {_reason(error)}", file=sys.stderr)
         return 1
     except CommandError as error:  # e.g. a revision of a newer release, after rolling back
         print(f"creditsvc: this release cannot migrate the database's schema: {error}", file=sys.stderr)

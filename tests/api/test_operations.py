@@ -569,7 +569,23 @@ def test_a_database_file_that_is_no_database_is_one_line_not_a_traceback(monkeyp
     (tmp_path / "notes.txt").write_text("not a database at all, " * 100)
     monkeypatch.setenv("CREDITSVC_DATABASE_URL", f"sqlite:///{tmp_path / 'notes.txt'}")
     assert main(["db", "upgrade"]) == 1
-    assert "the database refused: file is not a database" in _one_line_error(capsys)
+    assert f"the database sqlite:///{tmp_path / 'notes.txt'} refused: file is not a database" in _one_line_error(capsys)
+
+
+def test_a_database_that_does_not_answer_is_named_in_the_one_line(monkeypatch, capsys, tmp_path):
+    # "unable to open database file" named no file: the default one is in the folder the command ran from
+    from creditsvc.cli import main
+
+    missing = tmp_path / "no-such-folder" / "creditsvc.sqlite3"
+    monkeypatch.setenv("CREDITSVC_DATABASE_URL", f"sqlite:///{missing}")
+    assert main(["db", "upgrade"]) == 1
+    assert _one_line_error(capsys).strip() == (f"creditsvc: the database sqlite:///{missing} does not answer: "
+                                               "unable to open database file (its folder must exist and be writable)")
+    monkeypatch.setenv("CREDITSVC_DATABASE_URL", "postgresql+psycopg://postgres:s3cret@127.0.0.1:1/test")
+    assert main(["db", "upgrade"]) == 1
+    err = _one_line_error(capsys)
+    assert "the database postgresql+psycopg://postgres:***@127.0.0.1:1/test does not answer: " in err
+    assert "s3cret" not in err
 
 
 def test_a_schema_of_a_newer_release_is_one_line_not_a_traceback(monkeypatch, capsys, tmp_path, database_url):
