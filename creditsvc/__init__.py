@@ -14,10 +14,10 @@ if TYPE_CHECKING:
 def create_app(config: dict | None = None) -> Flask:
     """The app factory: settings from the environment, overridden by `config` (tests)."""
     from flask import Flask, Response
-    from flask_smorest import Api
 
     from . import db, observability
     from .api import auth, body_limit, calculations, contracts, errors, health, policy_templates
+    from .api.docs import ProblemApi
     from .config import from_environment
     from .jsonio import DecimalJSONProvider
     from .schemas.fields import OPENAPI_TYPES
@@ -32,7 +32,7 @@ def create_app(config: dict | None = None) -> Flask:
     db.init_app(app)
     body_limit.init_app(app)
     auth.init_app(app)
-    api = Api(app, spec_kwargs={"info": {"description": "SLA service credits, fines and support billing. "
+    api = ProblemApi(app, spec_kwargs={"info": {"description": "SLA service credits, fines and support billing. "
                                                         "Amounts and percentages are strings."}})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     for field, openapi_type in OPENAPI_TYPES.items():

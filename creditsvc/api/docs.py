@@ -1,7 +1,10 @@
 """OpenAPI helpers: the problem schema and the error responses each operation documents."""
 from __future__ import annotations
 
+import http
+
 import flask_smorest
+from flask_smorest.utils import prepare_response
 from marshmallow import Schema, fields
 
 PROBLEM_TYPE = "application/problem+json"
@@ -43,3 +46,23 @@ def problems(*codes: int):
         return view
 
     return decorator
+
+
+class ProblemApi(flask_smorest.Api):
+    """flask-smorest's Api, whose error responses in the spec are what api/errors.py sends: a problem
+    (RFC 9457) as application/problem+json. Its own `DEFAULT_ERROR`, which every operation names for
+    a status it does not list (a 405, a 503), described smorest's `Error` body (code, status, message)
+    as application/json, which the service never sends."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_responses(self):
+        for status in http.HTTPStatus:  # lazily, as smorest does: only those an operation names appear
+            response = {"description": status.phrase}
+            if not (100 <= status < 200) and status not in (204, 304):
+                response["schema"] = ProblemSchema
+            prepare_response(response, self.spec, PROBLEM_TYPE)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Any other error (such as 405 or 503), as a problem", "schema": ProblemSchema}
+        prepare_response(response, self.spec, PROBLEM_TYPE)
+        self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, response, lazy=True)

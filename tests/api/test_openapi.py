@@ -42,6 +42,19 @@ def test_request_timestamps_and_numbers_have_a_type_in_the_spec():
     assert fee["amount"] == {"type": ["string", "number"]}
 
 
+def test_an_error_the_operation_does_not_list_is_documented_as_the_problem_the_service_sends(client):
+    # Every operation's `default` response described flask-smorest's Error body (code, status,
+    # message) as application/json; a 405 or a 503 is a problem as application/problem+json.
+    spec = yaml.safe_load(COMMITTED.read_text("utf-8"))
+    default = spec["components"]["responses"]["DEFAULT_ERROR"]["content"]
+    assert default == {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    assert "Error" not in spec["components"]["schemas"]
+    response = client.delete("/v1/calculations")  # no operation lists a 405
+    assert response.status_code == 405 and response.mimetype == "application/problem+json"
+    problem = spec["components"]["schemas"]["Problem"]
+    assert set(problem["required"]) <= set(response.json) <= set(problem["properties"])
+
+
 def test_the_spec_is_served_and_lists_every_endpoint_of_api_md(client):
     response = client.get("/openapi.yaml")
     assert response.status_code == 200
