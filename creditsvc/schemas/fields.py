@@ -8,6 +8,7 @@
 """
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -17,6 +18,9 @@ import msgspec
 from marshmallow import ValidationError, fields, validate
 
 from ..calculators.money import decimal_str
+
+# [0-9], not \d, which takes any script's digits; the offset is optional here only to name what is missing
+_RFC3339 = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})?")
 
 # Timestamps outside this range are refused: they are typos, and far years overflow date arithmetic.
 EARLIEST, LATEST = datetime(1970, 1, 1, tzinfo=timezone.utc), datetime(2200, 1, 1, tzinfo=timezone.utc)
@@ -133,18 +137,17 @@ class Timestamp(fields.Field):
     def parse(text: str) -> datetime:
         """A timestamp's text as the service takes it (in UTC), or the ValidationError that refuses it.
         schemas/fastload.py calls this too, on the strings msgspec decodes."""
-        try:
-            moment = datetime.fromisoformat(text.strip())
-        except ValueError:
-            # RFC 3339 (5.6) allows a lowercase t and z, which fromisoformat refuses
-            try:
-                if not text.isascii():  # upper() maps some letters of other scripts to ASCII ones
-                    raise ValueError
-                moment = datetime.fromisoformat(text.strip().upper())
-            except ValueError:
-                raise ValidationError("Not a valid RFC 3339 timestamp.") from None
-        if moment.tzinfo is None:  # fromisoformat's zones are fixed offsets: any tzinfo has one
+        # RFC 3339's form only: fromisoformat alone also took ISO 8601's others (2026-W37-4T09:00:00Z,
+        # 20260910T090000Z, +0700, +07, no seconds) and text around it.
+        form = _RFC3339.fullmatch(text)
+        if form is None:
+            raise ValidationError("Not a valid RFC 3339 timestamp.")
+        if form.group(1) is None:
             raise ValidationError("A timestamp needs a UTC offset, e.g. 2026-09-10T09:00:00+07:00.")
+        try:  # RFC 3339 (5.6) allows a lowercase t and z, which fromisoformat refuses
+            moment = datetime.fromisoformat(text.upper())  # ASCII only: the form said so
+        except ValueError:  # a 30th of February, an hour 25
+            raise ValidationError("Not a valid RFC 3339 timestamp.") from None
         if moment.microsecond:
             raise ValidationError("Sub-second precision is not supported: durations are whole seconds.")
         # The year first: far years would overflow astimezone. Then the range in UTC: comparing datetimes

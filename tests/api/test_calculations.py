@@ -379,6 +379,18 @@ def test_rfc_3339s_lowercase_t_and_z_are_the_same_instant_as_uppercase(client, b
     assert lower.status_code == 200 and lower.json == upper
 
 
+@pytest.mark.parametrize("text", [
+    "2026-W37-4T09:00:00Z", "2026-253T09:00:00Z", "20260910T090000Z",  # ISO 8601's week, ordinal, basic forms
+    "2026-09-10T09:00:00+0700", "2026-09-10T09:00:00+07", "2026-09-10T09:00+07:00",  # no colon, hour, seconds
+    " 2026-09-10T09:00:00+07:00", "2026-09-10T09:00:00+07:00\n", "2026-09-10 09:00:00+07:00", "2026-09-10"])
+def test_a_timestamp_not_in_rfc_3339s_form_is_refused(client, body_3cx, text):
+    # fromisoformat took all of these: a billing system's sloppy export got in without a word
+    body_3cx["incidents"][0]["started_at"] = text
+    response = client.post("/v1/calculations", json=body_3cx)
+    assert response.status_code == 422
+    assert response.json["errors"] == {"incidents.0.started_at": ["Not a valid RFC 3339 timestamp."]}
+
+
 @pytest.mark.parametrize("amount", ["1_000", "20_000_000", "1_0.5"])
 def test_an_amount_with_pythons_digit_grouping_is_refused(client, body_3cx, amount):
     body_3cx["contract"]["fee"]["amount"] = amount
