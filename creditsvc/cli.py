@@ -110,6 +110,9 @@ def serve(args: argparse.Namespace) -> int:
         def load(self):
             return app
 
+    import gunicorn.util
+
+    gunicorn.util.write_error = _write_problem  # what its workers call; they are forked after this
     master = os.getpid()
     try:
         Server().run()
@@ -119,6 +122,21 @@ def serve(args: argparse.Namespace) -> int:
         if metrics_dir is not None and os.getpid() == master:
             shutil.rmtree(metrics_dir, ignore_errors=True)
     return 0
+
+
+def _write_problem(sock, status: int, reason: str, message: str) -> None:
+    """gunicorn's own refusals, before the app sees the request (a request line over 4094 bytes: 414;
+    a header over 8190: 431; a request it cannot parse: 400), as the problem (RFC 9457) every other
+    error is: gunicorn wrote an HTML page."""
+    import json
+
+    from gunicorn.util import write_nonblock
+
+    body = json.dumps({"type": "about:blank", "title": reason, "status": status,
+                       "detail": (message or reason)[:200]}).encode()
+    head = (f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\nContent-Type: application/problem+json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n")
+    write_nonblock(sock, head.encode("latin-1") + body)
 
 
 def create_api_key(args: argparse.Namespace) -> int:

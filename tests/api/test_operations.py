@@ -454,6 +454,42 @@ def test_a_worker_restart_under_serve_keeps_metrics_and_every_log_line_is_json(t
     assert any("Booting worker" in json.loads(line).get("message", "") for line in lines)
 
 
+def test_what_gunicorn_refuses_before_the_app_is_a_problem_too(tmp_path):
+    # a request line over 4094 bytes, a header over 8190 and an unparsable request were gunicorn's HTML pages
+    import time
+
+    server, port = start_serve(tmp_path, workers=1)
+
+    def raw(request: bytes) -> tuple[int, str, dict]:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+            connection.sendall(request)
+            answer = b""
+            while chunk := connection.recv(65536):
+                answer += chunk
+        head, _, body = answer.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        headers = dict(line.split(": ", 1) for line in lines[1:])
+        return int(lines[0].split()[1]), headers["Content-Type"], json.loads(body)
+
+    try:
+        for _ in range(300):
+            try:
+                if raw(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")[0] == 200:
+                    break
+            except (OSError, ValueError, KeyError):
+                time.sleep(0.1)
+        for request, status in ((b"PUT /v1/contracts/" + b"a" * 5000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414),
+                                (b"GET /healthz HTTP/1.1\r\nHost: x\r\nAuthorization: " + b"x" * 9000 + b"\r\n\r\n", 431),
+                                (b"GARBAGE\r\n\r\n", 400)):
+            code, content_type, problem = raw(request)
+            assert (code, content_type) == (status, "application/problem+json")
+            assert problem["status"] == status and problem["title"] and problem["detail"]
+            assert set(problem) == {"type", "title", "status", "detail"}
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=60)
+
+
 def test_serve_refuses_a_port_another_server_listens_on_although_its_workers_reuse_ports(tmp_path):
     with socket.socket() as other:
         other.bind(("127.0.0.1", 0))
