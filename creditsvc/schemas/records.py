@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
@@ -51,12 +52,15 @@ class BugOccurrenceSchema(RecordSchema):
 
 
 class Level(fields.Field):
-    """Support level 1 or 2, as a number or a string."""
+    """Support level 1 or 2, as a number or a string. A number is read as StrictInteger reads one
+    (2.0 is 2): str() took 1e0 as 1 and refused 1.0."""
 
     def _deserialize(self, value, attr, data, **kwargs) -> str:
-        if isinstance(value, bool) or str(value) not in ("1", "2"):
-            raise ValidationError("Must be one of: 1, 2.")
-        return str(value)
+        if isinstance(value, Decimal) and value in (1, 2):
+            value = int(value)
+        if type(value) is int and value in (1, 2) or value in ("1", "2"):
+            return str(value)
+        raise ValidationError("Must be one of: 1, 2.")
 
     def _serialize(self, value, attr, obj, **kwargs):
         return None if value is None else int(value)
@@ -65,7 +69,7 @@ class Level(fields.Field):
 class SupportCaseSchema(RecordSchema):
     started_at = Timestamp(required=True)
     ended_at = Timestamp(required=True)
-    level = Level(required=True, metadata={"type": "integer", "enum": [1, 2]})
+    level = Level(required=True, metadata={"type": ["integer", "string"], "enum": [1, 2, "1", "2"]})
     km = StrictDecimal(minimum=0, maximum=100000, places=2, load_default=None)
     description = fields.String(load_default="", validate=validate.Length(max=2000))
 

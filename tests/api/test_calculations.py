@@ -189,12 +189,23 @@ def test_bad_input_gets_a_422_problem_naming_the_field(client, body_3cx, case, p
     assert field in problem["errors"], problem["errors"]
 
 
-@pytest.mark.parametrize("level", [0, 3, "3", True, None])
+@pytest.mark.parametrize("level", [0, 3, "3", True, None, "1.0", "01", " 1", 1.5])
 def test_an_unknown_support_level_is_refused(client, body_dk, level):
     body_dk["support_cases"][0]["level"] = level
     response = client.post("/v1/calculations", json=body_dk)
     assert response.status_code == 422
     assert "support_cases.0.level" in response.json["errors"]
+
+
+def test_a_support_level_is_read_alike_as_an_integer_a_string_or_an_integral_number(client, body_dk):
+    # str() read the number 1e0 as level 1 and refused 1.0; StrictInteger reads both as 1
+    body_dk["support_cases"][0]["level"] = 1
+    expected = client.post("/v1/calculations", json=body_dk).json
+    for written in ('"1"', "1.0", "1e0", "1.000"):
+        raw = json.dumps(body_dk).replace('"level": 1', f'"level": {written}', 1)
+        assert f'"level": {written}' in raw
+        response = client.post("/v1/calculations", data=raw, content_type="application/json")
+        assert response.status_code == 200 and response.json == expected, (written, response.json)
 
 
 @pytest.mark.parametrize("method, url", [("post", "/v1/calculations"), ("put", "/v1/contracts/acme"),
