@@ -41,7 +41,9 @@ def requires(*roles: str):
             return view(*args, **kwargs)
 
         wrapper._apidoc = deepcopy(getattr(view, "_apidoc", {}))
-        wrapper._apidoc.setdefault("manual_doc", {})["security"] = [{"bearerAuth": []}]
+        manual = wrapper._apidoc.setdefault("manual_doc", {})
+        manual["security"] = [{"bearerAuth": []}]
+        manual["x-roles"] = ["admin", *roles]  # api.md's table, for a client that reads only the spec
         return problems(401, 403, 503)(wrapper)  # 503: every keyed request reads the database
 
     return decorator

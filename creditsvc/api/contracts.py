@@ -179,7 +179,9 @@ def statement(query, contract_id, period):
 @problems(400, 404, 409, 413, 415, 422)
 @blp.arguments(CreditNoteRequestSchema)
 @blp.response(200, CreditNoteSchema, description="The period's note was already issued")
-@blp.alt_response(201, schema=CreditNoteSchema, description="Issued", success=True)
+@blp.alt_response(201, schema=CreditNoteSchema, description="Issued", success=True,
+                  headers={"Location": {"description": "The note's own URL, /v1/credit-notes/{number}",
+                                        "schema": {"type": "string"}}})
 def issue_credit_note(body, contract_id):
     """Freeze the month's statement as a credit note under the next number of the year's series."""
     note, created = credit_notes.issue(db.session(), contract_id, body["period"], supersede=body["supersede"],

@@ -36,13 +36,22 @@ DESCRIPTIONS = {
 _documenter = flask_smorest.Blueprint("problems", __name__)
 
 
+def _header(description: str) -> dict:
+    return {"description": description, "schema": {"type": "string"}}
+
+
+# The headers a problem of that status carries (api/auth.py, api/errors.py)
+HEADERS = {401: {"WWW-Authenticate": _header('Bearer realm="creditsvc"')},
+           503: {"Retry-After": _header("Seconds to wait before trying again, when the database is expected back")}}
+
+
 def problems(*codes: int):
     """Document problem responses (application/problem+json) on a view function."""
 
     def decorator(view):
         for code in codes:
             view = _documenter.alt_response(code, schema=ProblemSchema, description=DESCRIPTIONS[code],
-                                            content_type=PROBLEM_TYPE)(view)
+                                            content_type=PROBLEM_TYPE, headers=HEADERS.get(code))(view)
         return view
 
     return decorator

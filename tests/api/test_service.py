@@ -5,11 +5,14 @@ Each test runs on SQLite and, when CREDITSVC_TEST_DATABASE_URL is set, on Postgr
 import copy
 import io
 import json
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+import yaml
 from sqlalchemy import func, select
 
 from creditsvc import db
@@ -658,6 +661,20 @@ def test_every_endpoint_answers_every_role_exactly_as_api_md_says(client, client
                 assert response.json["status"] == 403
     assert client_as(None).get("/healthz").status_code == 200
     assert client_as(None).get("/openapi.yaml").status_code == 200
+
+
+def test_the_spec_names_each_endpoints_roles_as_api_md_does():
+    # a client that reads only openapi.yaml learned of a bearer key, not which role an operation needs
+    spec = yaml.safe_load((Path(__file__).resolve().parents[2] / "openapi.yaml").read_text("utf-8"))
+    templates = {re.sub(r"\{[^}]+\}", "{}", path): path for path in spec["paths"]}
+    for method, path, _, allowed in ENDPOINTS:
+        template = re.sub(r"/acme-3cx(?=/|$)", "/{}", path).replace("/2026-09", "/{}").replace("{number}", "{}")
+        operation = spec["paths"][templates[template]][method.lower()]
+        assert set(operation["x-roles"]) == {"admin", *allowed}, (method, path)
+    keyed = [op for item in spec["paths"].values() for op in item.values() if isinstance(op, dict) and op.get("security")]
+    assert keyed and all("x-roles" in op for op in keyed)
+    issued = spec["paths"]["/v1/contracts/{contract_id}/credit-notes"]["post"]["responses"]["201"]
+    assert set(issued["headers"]) == {"Location"}
 
 
 @pytest.mark.parametrize("path_id", ["x" * 65, "..", "with space", "ü", "trailing-newline%0A"])
