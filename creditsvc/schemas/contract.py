@@ -7,7 +7,7 @@ from ..calculators import records
 from ..calculators.money import CURRENCY_EXPONENTS
 from ..calculators.policy import AGREEMENT_TIERS, DELIVERIES
 from ..policies import PolicyError, resolve
-from .fields import Day, Pattern, TermsAmount, TimeZone
+from .fields import Day, Pattern, TermsAmount, TimeZone, decimal_places
 
 CONTRACT_ID = Pattern(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
                               error="Contract ids are 1-64 characters: letters, digits, . _ - (not first).")
@@ -62,6 +62,12 @@ class ContractSchema(Schema):
         if policy is not None and policy.currency and data.get("currency") and policy.currency != data["currency"]:
             raise ValidationError(f"The policy's amounts are in {policy.currency}; override the policy's "
                                   f"currency or use a {policy.currency} contract.", "currency")
+        fee, currency = data.get("fee"), data.get("currency")
+        if fee and currency in CURRENCY_EXPONENTS and decimal_places(fee["amount"]) > CURRENCY_EXPONENTS[currency]:
+            # 100.001 DKK a month was taken and prorated; nothing can invoice a tenth of an øre
+            places = CURRENCY_EXPONENTS[currency]
+            raise ValidationError({"amount": [f"A {currency} fee has at most {places} decimal places."
+                                              if places else f"A {currency} fee is a whole number."]}, "fee")
 
 
 def contract_from(data: dict) -> records.Contract:

@@ -26,7 +26,7 @@ _RFC3339 = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}
 EARLIEST, LATEST = datetime(1970, 1, 1, tzinfo=timezone.utc), datetime(2200, 1, 1, tzinfo=timezone.utc)
 
 
-def _decimal_places(number: Decimal) -> int:
+def decimal_places(number: Decimal) -> int:
     """Significant decimal places, exactly (normalize() would round to the context's precision)."""
     _, digits, exp = number.as_tuple()
     text = "".join(map(str, digits))
@@ -55,7 +55,7 @@ class StrictDecimal(fields.Field):
             raise ValidationError("Not a valid number.") from None
         if not number.is_finite():
             raise ValidationError("Not a valid number.")
-        if self.places is not None and _decimal_places(number) > self.places:
+        if self.places is not None and decimal_places(number) > self.places:
             raise ValidationError(f"At most {self.places} decimal places.")
         if self.minimum is not None and (number <= self.minimum if self.exclusive_minimum else number < self.minimum):
             raise ValidationError(f"Must be {'greater than' if self.exclusive_minimum else 'at least'} "

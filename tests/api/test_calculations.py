@@ -402,6 +402,25 @@ def test_a_timestamp_not_in_rfc_3339s_form_is_refused(client, body_3cx, text):
     assert response.json["errors"] == {"incidents.0.started_at": ["Not a valid RFC 3339 timestamp."]}
 
 
+@pytest.mark.parametrize("body_name, amount, says", [
+    ("body_3cx", "20000000.5", "A VND fee is a whole number."),
+    ("body_dk", "100.001", "A DKK fee has at most 2 decimal places."),
+])
+def test_a_fee_finer_than_its_currency_is_refused(request, client, body_name, amount, says):
+    # 100.001 DKK a month was taken and prorated; a fee with the currency's digits, or fewer, is the fee
+    body = request.getfixturevalue(body_name)
+    body["contract"]["fee"]["amount"] = amount
+    response = client.post("/v1/calculations", json=body)
+    assert response.status_code == 422 and response.json["errors"] == {"contract.fee.amount": [says]}
+    contract = {**body["contract"], "id": "fine-fee"}
+    response = client.put("/v1/contracts/fine-fee", json=contract)
+    assert response.status_code == 422 and response.json["errors"] == {"fee.amount": [says]}
+    assert client.get("/v1/contracts/fine-fee").status_code == 404
+    for allowed in (amount[:-1], amount[:-1] + "0", "2E+7"):
+        body["contract"]["fee"]["amount"] = allowed
+        assert client.post("/v1/calculations", json=body).status_code == 200, allowed
+
+
 @pytest.mark.parametrize("amount", ["1_000", "20_000_000", "1_0.5"])
 def test_an_amount_with_pythons_digit_grouping_is_refused(client, body_3cx, amount):
     body_3cx["contract"]["fee"]["amount"] = amount
