@@ -175,6 +175,9 @@ BAD_INPUTS = [
      "contract.policy.overrides.uptime.colour"),
     ("ticket resolved before it opened", ("tickets", 0, "resolved_at"), "2026-09-01T00:00:00+07:00",
      "tickets.0.resolved_at"),
+    ("contract ending the day it starts", ("contract", "ends_on"), "2026-01-01", "contract.ends_on"),
+    ("explicit period of no length", ("period",), {"start": "2026-09-01T00:00:00Z", "end": "2026-09-01T00:00:00Z"},
+     "period.end"),
 ]
 
 
@@ -255,6 +258,7 @@ def test_a_wrong_method_is_a_405_problem(client):
     response = client.get("/v1/calculations")
     assert response.status_code == 405
     assert response.mimetype == "application/problem+json"
+    assert response.headers["Allow"].split(", ").count("POST") == 1  # RFC 9110 §15.5.6: a 405 names the methods
 
 
 def test_an_amount_past_numeric_38_4_is_refused_not_a_500(client):
@@ -426,3 +430,47 @@ def test_an_amount_with_pythons_digit_grouping_is_refused(client, body_3cx, amou
     body_3cx["contract"]["fee"]["amount"] = amount
     response = client.post("/v1/calculations", json=body_3cx)
     assert response.status_code == 422 and "contract.fee.amount" in response.json["errors"]
+
+
+@pytest.mark.parametrize("case, path, value", [
+    ("incident ending as it starts", ("incidents", 0, "ended_at"), "2026-09-10T09:00:00+07:00"),
+    ("pause starting as the ticket opens", ("tickets", 0, "pauses"),
+     [{"start": "2026-09-10T09:05:00+07:00", "end": "2026-09-10T09:10:00+07:00"}]),
+    ("a ticket with an incident's id", ("tickets", 0, "id"), "inc-1"),
+], ids=["end-equals-start", "pause-at-opened", "id-shared-across-kinds"])
+def test_an_end_equal_to_its_start_and_ids_shared_across_kinds_are_accepted(client, body_3cx, case, path, value):
+    # api.md refuses an end *before* a start; ids are unique per list (records are posted per kind)
+    _set(body_3cx, path, value)
+    response = client.post("/v1/calculations", json=body_3cx)
+    assert response.status_code == 200, response.json
+
+
+def test_negative_kilometres_are_refused(client, body_dk):
+    body_dk["support_cases"][1]["km"] = -40  # driving would be a negative amount
+    response = client.post("/v1/calculations", json=body_dk)
+    assert response.status_code == 422 and "support_cases.1.km" in response.json["errors"]
+
+
+def test_the_auth_scheme_is_case_insensitive(client_as, keys):
+    # RFC 9110 §11.1: the scheme name is case-insensitive; "bearer <key>" is the same credential
+    lower = client_as(None)
+    lower.environ_base["HTTP_AUTHORIZATION"] = f"bearer {keys['billing']}"
+    assert lower.get("/v1/policy-templates").status_code == 200
+
+
+def test_a_fee_with_four_decimals_is_accepted(client, body_3cx):
+    # amounts take up to 4 decimal places (NUMERIC(38, 4)); the 4th is not one too many
+    body_3cx["contract"] = {**body_3cx["contract"], "currency": "USD", "fee": {"amount": "1000.1234", "per": "month"},
+                            "policy": {"template": "3cx-vn", "overrides": {"currency": "USD"}}}
+    response = client.post("/v1/calculations", json=body_3cx)
+    assert response.status_code == 200, response.json
+
+
+@pytest.mark.parametrize("field", ["block_hours", "days_per_block"])
+def test_an_outage_block_or_credit_of_zero_is_refused(client, body_3cx, field):
+    # blocks = downtime / block_hours: a block of no length would be a division by zero
+    body_3cx["contract"]["policy"] = {"template": "1office", "overrides": {"outage_credit": {field: "0"}}}
+    body_3cx["tickets"] = []
+    response = client.post("/v1/calculations", json=body_3cx)
+    assert response.status_code == 422, response.json
+    assert f"contract.policy.overrides.outage_credit.{field}" in response.json["errors"]

@@ -721,3 +721,18 @@ def test_the_calculate_command_gives_the_statement_post_v1_calculations_gives(cl
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
     assert json.loads(bad.stderr.splitlines()[-1])["period"] == ["A period is YYYY-MM or {start, end}."]
+
+
+def test_close_period_reads_each_contracts_own_month_when_the_contracts_live_in_different_zones(app, client):
+    # The records are read in one UTC window for every contract: it must reach the end of the last
+    # zone's month, or an outage on Los Angeles' 30 September (1 October in Ho Chi Minh City) is not seen.
+    from creditsvc.services.close import close_period
+
+    client.put("/v1/contracts/hcm", json={**CONTRACT_3CX, "id": "hcm"})
+    client.put("/v1/contracts/la", json={**CONTRACT_3CX, "id": "la", "timezone": "America/Los_Angeles"})
+    late = {**INCIDENT, "id": "late", "started_at": "2026-09-30T12:00:00-07:00", "ended_at": "2026-09-30T14:30:00-07:00"}
+    assert client.post("/v1/contracts/la/incidents", json=late).status_code == 201
+    assert client.get("/v1/contracts/la/statements/2026-09").json["credit_total"] == "400000"
+    summary = close_period(app.extensions["db_sessions"], "2026-09", datetime(2026, 10, 15, tzinfo=timezone.utc))
+    assert summary.contracts == 2 and summary.owed == [("la", "400000")]
+    assert [contract for contract, _ in summary.issued] == ["la"]

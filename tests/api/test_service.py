@@ -779,3 +779,218 @@ def test_a_ticket_is_checked_against_the_terms_in_force_when_it_is_stored(app, c
     assert refused.status_code == 422 and refused.json["errors"] == {
         "priority": ["Unknown priority 'P1'; the policy defines incident."]}
     assert refused.json["detail"] == "The body does not validate: see errors."
+
+
+# --- found by mutation testing ---
+
+def test_a_support_case_sent_again_with_other_km_is_a_409(client, app):
+    # km is content: a retry that drove another distance is not the same case
+    put_contract(client, OCTOBER_DK["contract"])
+    case = OCTOBER_DK["support_cases"][1]
+    assert client.post("/v1/contracts/dk-support/support-cases", json=case).status_code == 201
+    conflict = client.post("/v1/contracts/dk-support/support-cases", json={**case, "km": 41})
+    assert conflict.status_code == 409 and conflict.json["code"] == "record_conflict"
+    assert client.get("/v1/contracts/dk-support/statements/2026-10").json["support"]["lines"][-1]["km"] == "40"
+
+
+def test_an_open_incident_that_started_before_an_issued_month_is_refused(client):
+    # still open, it runs on through September (to as_of): September's note would change
+    _store_september(client)
+    note = client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-09"}).json
+    still_open = {**INCIDENT, "id": "open", "started_at": "2026-08-31T20:00:00+07:00", "ended_at": None}
+    refused = client.post("/v1/contracts/acme-3cx/incidents", json=still_open)
+    assert refused.status_code == 409 and refused.json["code"] == "period_locked"
+    assert client.get(f"/v1/credit-notes/{note['number']}").json == note
+
+
+def test_an_earlier_occurrence_of_a_fined_bug_is_refused_when_it_renumbers_an_issued_month(client):
+    # rules.md §5: occurrences are numbered over the bug's whole history, so an August occurrence
+    # makes September's 2nd occurrence the 3rd and doubles its fine
+    put_contract(client, {**CONTRACT_3CX, "id": "fines", "policy": {"template": "1office"}})
+    client.post("/v1/contracts/fines/bug-occurrences", json={"items": [
+        {"id": "b1", "bug_id": "B", "occurred_at": "2026-09-05T00:00:00Z"},
+        {"id": "b2", "bug_id": "B", "occurred_at": "2026-09-10T00:00:00Z"}]})
+    note = client.post("/v1/contracts/fines/credit-notes", json={"period": "2026-09"}).json
+    assert note["credit_total"] == "500000"
+    earlier = {"id": "b0", "bug_id": "B", "occurred_at": "2026-08-01T00:00:00Z"}
+    refused = client.post("/v1/contracts/fines/bug-occurrences", json=earlier)
+    assert refused.status_code == 409 and refused.json["code"] == "period_locked"
+    assert "2026-09" in refused.json["errors"]["id"][0]
+
+
+def test_a_support_case_that_started_in_an_issued_month_is_refused_though_it_ends_in_the_next(client):
+    # rules.md §7: a support case belongs to the period in which it started
+    _store_september(client)
+    client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-09"})
+    case = {"id": "late-case", "started_at": "2026-09-30T23:30:00+07:00", "ended_at": "2026-10-01T00:30:00+07:00",
+            "level": 1}
+    refused = client.post("/v1/contracts/acme-3cx/support-cases", json=case)
+    assert refused.status_code == 409 and refused.json["code"] == "period_locked"
+    october = {**case, "id": "oct-case", "started_at": "2026-10-01T00:30:00+07:00", "ended_at": "2026-10-01T01:30:00+07:00"}
+    assert client.post("/v1/contracts/acme-3cx/support-cases", json=october).status_code == 201
+
+
+def _hvn_september(client):
+    body = copy.deepcopy(SEPTEMBER_3CX)
+    body["contract"] = {**body["contract"], "id": "hvn-1", "policy": {"template": "hvn"}}
+    body["tickets"] = []
+    return _store_september(client, body)
+
+
+def test_a_note_may_be_claimed_on_the_last_day_of_the_window_on_the_customers_calendar(client):
+    # hvn: claims within 3 months, so September 2026's last day to claim is 31 December in Ho Chi Minh City
+    from datetime import datetime, timezone
+
+    from creditsvc.services import credit_notes
+
+    _hvn_september(client)
+    assert client.get("/v1/contracts/hvn-1/statements/2026-09").json["claim_deadline"] == "2026-12-31"
+    with client.application.app_context():
+        with pytest.raises(credit_notes.ClaimWindowExpired):  # 00:30 on 1 January there, still 31 December in UTC
+            credit_notes.issue(db.session(), "hvn-1", "2026-09", now=datetime(2026, 12, 31, 17, 30, tzinfo=timezone.utc))
+        db.session().rollback()
+        note, created = credit_notes.issue(db.session(), "hvn-1", "2026-09",
+                                           now=datetime(2026, 12, 31, 16, 30, tzinfo=timezone.utc))  # 23:30 there
+    assert created and note.number == "CN-2026-000001"
+
+
+def test_a_correction_may_bring_the_credit_to_zero(client):
+    # the records said 2.5 h of provider downtime; they were wrong (it was the datacenter): nothing is owed
+    _store_september(client)
+    old = client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-09"}).json
+    fixed = {**INCIDENT, "cause": "third_party"}
+    assert client.post("/v1/contracts/acme-3cx/incidents?supersede=true", json=fixed).status_code == 201
+    new = client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-09", "supersede": True})
+    assert new.status_code == 201, new.json
+    assert new.json["credit_total"] == "0" and new.json["supersedes"] == old["number"]
+    assert client.get(f"/v1/credit-notes/{old['number']}").json["status"] == "void"
+
+
+def test_a_correction_after_the_customers_details_change_is_a_new_note_with_them(client):
+    # the figures are the same, but the note prints the customer: new terms are a correction
+    _store_september(client)
+    old = client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-09"}).json
+    put_contract(client, customer={**CONTRACT_3CX["customer"], "address": "1 New Street"})
+    new = client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-09", "supersede": True})
+    assert new.status_code == 201 and new.json["supersedes"] == old["number"]
+    assert new.json["credit_total"] == old["credit_total"]
+
+
+def test_a_correction_after_the_seller_changes_is_a_new_note(client):
+    _store_september(client)
+    client.application.config["SELLER"] = {"name": "Seller A"}
+    old = client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-09"}).json
+    client.application.config["SELLER"] = {"name": "Seller B"}
+    new = client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-09", "supersede": True})
+    assert new.status_code == 201 and new.json["supersedes"] == old["number"]
+
+
+def test_the_renewal_summary_counts_a_corrected_month_once(client):
+    one = {**CONTRACT_3CX, "id": "two", "ends_on": "2027-01-01", "fee": {"amount": "12000000", "per": "month"},
+           "policy": {"template": "1office"}, "delivery": "renewal_deduction"}
+    put_contract(client, one)
+    critical = {**INCIDENT, "id": "c1", "started_at": "2026-09-10T09:00:00+07:00", "ended_at": "2026-09-10T14:10:00+07:00"}
+    client.post("/v1/contracts/two/incidents", json=critical)
+    client.post("/v1/contracts/two/credit-notes", json={"period": "2026-09"})
+    longer = {**critical, "ended_at": "2026-09-10T18:10:00+07:00"}  # 9 h 10 min: 4 blocks, 2 days
+    assert client.post("/v1/contracts/two/incidents?supersede=true", json=longer).status_code == 201
+    assert client.post("/v1/contracts/two/credit-notes", json={"period": "2026-09", "supersede": True}).status_code == 201
+    summary = client.get("/v1/contracts/two/renewal-summary").json
+    assert summary["renewal_deduction_total"] == "800000" and len(summary["credit_notes"]) == 1
+
+
+def test_half_a_licence_day_extends_the_licence_by_a_whole_day(client):
+    one = {**CONTRACT_3CX, "id": "one", "ends_on": "2027-01-01", "fee": {"amount": "12000000", "per": "month"},
+           "policy": {"template": "1office"}}
+    put_contract(client, one)
+    critical = {**INCIDENT, "id": "c1", "started_at": "2026-09-10T09:00:00+07:00", "ended_at": "2026-09-10T11:10:00+07:00"}
+    client.post("/v1/contracts/one/incidents", json=critical)
+    client.post("/v1/contracts/one/credit-notes", json={"period": "2026-09"})
+    summary = client.get("/v1/contracts/one/renewal-summary").json
+    assert summary["license_extension_days"] == "0.5" and summary["license_ends_on"] == "2027-01-02"
+
+
+def test_a_termination_right_is_open_through_its_notice_deadline_on_the_customers_calendar(client, fixed_clock):
+    from datetime import datetime, timezone
+
+    put_contract(client, {**CONTRACT_3CX, "id": "three"})
+    outage = {**INCIDENT, "id": "big", "started_at": "2026-10-01T00:00:00+07:00", "ended_at": "2026-10-03T00:00:00+07:00"}
+    client.post("/v1/contracts/three/incidents", json=outage)
+    client.post("/v1/contracts/three/credit-notes", json={"period": "2026-10"})
+    fixed_clock.set(datetime(2026, 11, 30, 16, 30, tzinfo=timezone.utc))  # 23:30 on the deadline day there
+    assert client.get("/v1/contracts/three/renewal-summary").json["termination_rights"][0]["notice_deadline"] == \
+        "2026-11-30"
+    fixed_clock.set(datetime(2026, 11, 30, 17, 30, tzinfo=timezone.utc))  # 00:30 on 1 December there
+    assert client.get("/v1/contracts/three/renewal-summary").json["termination_rights"] == []
+
+
+def test_a_correction_of_a_note_that_holds_its_fee_as_sent_is_the_live_note_when_nothing_changed(client, app):
+    # Notes issued before fees were stored in one form hold "20000000.00": the same fee, not a change.
+    _store_september(client)
+    first = client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-09"}).json
+    with app.app_context():
+        note = db.session().get(models.CreditNote, first["number"])
+        contract = note.inputs["contract"]
+        note.inputs = {**note.inputs, "contract": {**contract, "fee": {**contract["fee"], "amount": "20000000.00"}}}
+        db.session().commit()
+    same = client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-09", "supersede": True})
+    assert same.status_code == 200 and same.json["number"] == first["number"]
+
+
+def test_a_note_may_be_issued_from_the_instant_its_period_ends(client):
+    from datetime import datetime, timezone
+
+    from creditsvc.services import credit_notes
+
+    _store_september(client)
+    with client.application.app_context():  # midnight on 1 October in Ho Chi Minh City
+        note, created = credit_notes.issue(db.session(), "acme-3cx", "2026-09",
+                                           now=datetime(2026, 9, 30, 17, 0, tzinfo=timezone.utc))
+    assert created and note.credit_total == 400000
+
+
+def test_a_batch_of_exactly_the_largest_size_is_stored(client, app):
+    put_contract(client)
+    most = [{**INCIDENT, "id": f"i{k}"} for k in range(1000)]
+    response = client.post("/v1/contracts/acme-3cx/incidents", json={"items": most})
+    assert response.status_code == 201 and response.json["created"] == 1000
+    assert count(app, models.Incident) == 1000
+
+
+def test_a_note_for_a_month_with_an_incident_still_open_is_refused(client):
+    # rules.md §3: a statement with an open incident is provisional; a note freezes only a final one
+    _store_september(client)
+    still_open = {**INCIDENT, "id": "open", "started_at": "2026-09-25T09:00:00+07:00", "ended_at": None}
+    assert client.post("/v1/contracts/acme-3cx/incidents", json=still_open).status_code == 201
+    assert client.get("/v1/contracts/acme-3cx/statements/2026-09").json["status"] == "provisional"
+    response = client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-09"})
+    assert response.status_code == 409 and response.json["code"] == "statement_provisional"
+    closed = {**still_open, "ended_at": "2026-09-25T10:00:00+07:00"}
+    assert client.post("/v1/contracts/acme-3cx/incidents?supersede=true", json=closed).status_code == 201
+    assert client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-09"}).status_code == 201
+
+
+def test_a_write_that_lost_a_race_for_an_id_is_retried_in_a_fresh_transaction(client, app, monkeypatch):
+    # Another request stored the same id between our read and our commit: the IntegrityError leaves
+    # the session needing a rollback, and the retry must start clean (then finds the record unchanged).
+    from datetime import datetime, timezone
+
+    from creditsvc.services import records
+
+    put_contract(client)
+    assert client.post("/v1/contracts/acme-3cx/incidents", json=INCIDENT).status_code == 201
+    real, calls = records._ingest_once, []
+
+    def racing(session, *args):
+        calls.append(1)
+        if len(calls) == 1:  # as if the row had been inserted under us
+            moment = datetime(2026, 9, 1, tzinfo=timezone.utc)
+            session.add(models.Incident(contract_id="acme-3cx", id=INCIDENT["id"], content_hash="other",
+                                        started_at=moment, severity="critical", cause="provider", description="",
+                                        created_at=moment, updated_at=moment))
+            session.flush()
+        return real(session, *args)
+
+    monkeypatch.setattr(records, "_ingest_once", racing)
+    again = client.post("/v1/contracts/acme-3cx/incidents", json=INCIDENT)
+    assert again.status_code == 200 and again.json["unchanged"] == 1 and len(calls) == 2

@@ -86,3 +86,23 @@ def test_replicas_migrating_one_new_database_at_once_all_succeed(fresh_database_
         run.stderr.close()
     assert [code for code, _ in outcomes] == [0, 0, 0, 0], [err[-500:] for _, err in outcomes]
     command.check(db.alembic_config(fresh_database_url))
+
+
+def test_a_cached_key_is_looked_up_again_once_its_time_in_the_cache_is_over(app, monkeypatch):
+    # A key deleted from the database stops working within the cache's 30 s, not at the next restart.
+    from creditsvc.db.models import ApiKey
+    from creditsvc.services import auth
+
+    now = [1000.0]
+    monkeypatch.setattr(auth.time, "monotonic", lambda: now[0])
+    cache = auth.KeyCache()
+    with app.app_context():
+        session = db.session()
+        key = auth.create_api_key(session, "leaver", "billing")
+        assert auth.authenticate(session, key, cache) == auth.Caller("leaver", "billing")
+        session.execute(ApiKey.__table__.delete().where(ApiKey.name == "leaver"))
+        session.commit()
+        now[0] += 29
+        assert auth.authenticate(session, key, cache) is not None  # still cached
+        now[0] += 2
+        assert auth.authenticate(session, key, cache) is None
