@@ -474,3 +474,27 @@ def test_an_outage_block_or_credit_of_zero_is_refused(client, body_3cx, field):
     response = client.post("/v1/calculations", json=body_3cx)
     assert response.status_code == 422, response.json
     assert f"contract.policy.overrides.outage_credit.{field}" in response.json["errors"]
+
+
+def test_the_length_limits_of_a_support_case_and_an_explicit_period_hold_at_their_edge(client, body_dk):
+    # a support case lasts at most 366 days and an explicit period 731: one second more is refused
+    body_dk["support_cases"] = [{"id": "long", "started_at": "2026-01-01T00:00:00Z",
+                                 "ended_at": "2027-01-02T00:00:00Z", "level": 1}]  # 366 days
+    body_dk["period"] = {"start": "2026-01-01T00:00:00Z", "end": "2028-01-02T00:00:00Z"}  # 731 days
+    body_dk["as_of"] = "2028-02-01T00:00:00Z"
+    assert client.post("/v1/calculations", json=body_dk).status_code == 200
+    for path, value, field in ((("support_cases", 0, "ended_at"), "2027-01-02T00:00:01Z", "support_cases.0.ended_at"),
+                               (("period", "end"), "2028-01-02T00:00:01Z", "period.end")):
+        body = copy.deepcopy(body_dk)
+        _set(body, path, value)
+        response = client.post("/v1/calculations", json=body)
+        assert response.status_code == 422 and field in response.json["errors"], (field, response.json)
+
+
+def test_the_last_instant_a_timestamp_may_take_is_before_2200(client, body_3cx):
+    body_3cx["as_of"] = "2199-12-31T23:59:59Z"
+    assert client.post("/v1/calculations", json=body_3cx).status_code == 200
+    body_3cx["as_of"] = "2200-01-01T00:00:00Z"
+    response = client.post("/v1/calculations", json=body_3cx)
+    assert response.status_code == 422 and response.json["errors"] == {
+        "as_of": ["Timestamps must lie between 1970 and 2200."]}
