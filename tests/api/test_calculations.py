@@ -458,12 +458,16 @@ def test_the_auth_scheme_is_case_insensitive(client_as, keys):
     assert lower.get("/v1/policy-templates").status_code == 200
 
 
-def test_a_fee_with_four_decimals_is_accepted(client, body_3cx):
-    # amounts take up to 4 decimal places (NUMERIC(38, 4)); the 4th is not one too many
-    body_3cx["contract"] = {**body_3cx["contract"], "currency": "USD", "fee": {"amount": "1000.1234", "per": "month"},
-                            "policy": {"template": "3cx-vn", "overrides": {"currency": "USD"}}}
+def test_a_rate_with_four_decimals_is_accepted(client, body_3cx):
+    # amounts take up to 4 decimal places (NUMERIC(38, 4)); the 4th is not one too many, the 5th is
+    overrides = body_3cx["contract"]["policy"].setdefault("overrides", {})
+    overrides.setdefault("support_billing", {})["rates"] = {"1": "300000.1234", "2": "450000"}
     response = client.post("/v1/calculations", json=body_3cx)
     assert response.status_code == 200, response.json
+    overrides["support_billing"]["rates"]["1"] = "300000.12345"
+    response = client.post("/v1/calculations", json=body_3cx)
+    assert response.status_code == 422, response.json
+    assert "contract.policy.overrides.support_billing.rates.1" in response.json["errors"], response.json["errors"]
 
 
 @pytest.mark.parametrize("field", ["block_hours", "days_per_block"])
