@@ -33,7 +33,7 @@ def create_app(config: dict | None = None) -> Flask:
     body_limit.init_app(app)
     auth.init_app(app)
     api = ProblemApi(app, spec_kwargs={"info": {"description": "SLA service credits, fines and support billing. "
-                                                        "Amounts and percentages are strings."}})
+                                                               "Amounts and percentages are strings."}})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     for field, openapi_type in OPENAPI_TYPES.items():
         api.register_field(field, *openapi_type)
