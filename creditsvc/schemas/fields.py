@@ -19,8 +19,10 @@ from marshmallow import ValidationError, fields, validate
 
 from ..calculators.money import decimal_str
 
-# [0-9], not \d, which takes any script's digits; the offset is optional here only to name what is missing
-_RFC3339 = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})?")
+# RFC 3339 (5.6) date-time; re.ASCII, or \d would take any script's digits. NAIVE names what a
+# timestamp without its offset lacks.
+_RFC3339 = re.compile(r"\d\d\d\d-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(?:\.\d+)?(?:[Zz]|[+-]\d\d:\d\d)", re.ASCII).fullmatch
+_NAIVE = re.compile(r"\d\d\d\d-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(?:\.\d+)?", re.ASCII).fullmatch
 
 # Timestamps outside this range are refused: they are typos, and far years overflow date arithmetic.
 EARLIEST, LATEST = datetime(1970, 1, 1, tzinfo=timezone.utc), datetime(2200, 1, 1, tzinfo=timezone.utc)
@@ -139,13 +141,12 @@ class Timestamp(fields.Field):
         schemas/fastload.py calls this too, on the strings msgspec decodes."""
         # RFC 3339's form only: fromisoformat alone also took ISO 8601's others (2026-W37-4T09:00:00Z,
         # 20260910T090000Z, +0700, +07, no seconds) and text around it.
-        form = _RFC3339.fullmatch(text)
-        if form is None:
+        if _RFC3339(text) is None:
+            if _NAIVE(text):
+                raise ValidationError("A timestamp needs a UTC offset, e.g. 2026-09-10T09:00:00+07:00.")
             raise ValidationError("Not a valid RFC 3339 timestamp.")
-        if form.group(1) is None:
-            raise ValidationError("A timestamp needs a UTC offset, e.g. 2026-09-10T09:00:00+07:00.")
-        try:  # RFC 3339 (5.6) allows a lowercase t and z, which fromisoformat refuses
-            moment = datetime.fromisoformat(text.upper())  # ASCII only: the form said so
+        try:  # RFC 3339 allows a lowercase t and z, which fromisoformat refuses (ASCII: the form said so)
+            moment = datetime.fromisoformat(text if text[10] == "T" and text[-1] != "z" else text.upper())
         except ValueError:  # a 30th of February, an hour 25
             raise ValidationError("Not a valid RFC 3339 timestamp.") from None
         if moment.microsecond:
