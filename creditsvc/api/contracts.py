@@ -18,7 +18,7 @@ from ..services.statements import statement_for
 from .auth import requires
 from .blueprint import Blueprint
 from .docs import problems
-from .documents import PDF_DOC, DocumentQuerySchema, pdf_response, wants_pdf
+from .documents import PDF_DOC, DocumentQuerySchema, note_pdf_response, pdf_response, wants_pdf
 from .errors import problem, title
 
 blp = Blueprint("contracts", __name__, url_prefix="/v1", description="Contracts, records, statements, credit notes")
@@ -211,9 +211,8 @@ credit_note_blp = Blueprint("credit_notes", __name__, url_prefix="/v1", descript
 @credit_note_blp.response(200, CreditNoteSchema)
 @credit_note_blp.doc(**PDF_DOC)
 def get_credit_note(number, **_query):
-    """An issued (or void) credit note exactly as frozen, JSON or PDF (rendered from the stored note)."""
+    """An issued (or void) credit note exactly as frozen, JSON or PDF (the PDF as first delivered)."""
     note = credit_notes.get_note(db.session(), number)
-    body = credit_notes.note_json(note)
     if wants_pdf():
-        return pdf_response(note.statement, note.inputs["contract"], note=body, seller=note.inputs.get("seller") or {})
-    return jsonify(body)
+        return note_pdf_response(note)
+    return jsonify(credit_notes.note_json(note))

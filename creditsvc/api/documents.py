@@ -5,6 +5,7 @@ from flask import Response, after_this_request, current_app, request
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from .. import db, render
+from ..services import credit_notes
 from ..observability import PDF_RENDER
 from ..schemas.compiled import CompiledLoad
 
@@ -50,14 +51,39 @@ def _named_quality(accept, mimetype: str) -> float | None:
     return max(qualities) if qualities else None
 
 
-def pdf_response(statement: dict, contract: dict, *, note: dict | None = None, seller: dict | None = None) -> Response:
+def _locale(contract: dict) -> str:
+    return render.pick_locale(contract.get("locale", "en"), request.args.get("lang"),
+                              request.accept_languages if request.headers.get("Accept-Language") else None)
+
+
+def _render(statement: dict, contract: dict, locale: str, note: dict | None, seller: dict | None) -> bytes:
     db.end_transaction()  # nothing below reads the database; rendering takes a while
-    locale = render.pick_locale(contract.get("locale", "en"), request.args.get("lang"),
-                                request.accept_languages if request.headers.get("Accept-Language") else None)
     with PDF_RENDER.time():
-        pdf = render.render_pdf(statement, contract, locale, note=note,
-                                seller=seller if seller is not None else current_app.config["SELLER"])
+        return render.render_pdf(statement, contract, locale, note=note,
+                                 seller=seller if seller is not None else current_app.config["SELLER"])
+
+
+def _pdf(pdf: bytes, statement: dict, locale: str, note: dict | None) -> Response:
     response = Response(pdf, mimetype=render.PDF_MIMETYPE)
     response.headers["Content-Disposition"] = f'attachment; filename="{render.pdf_filename(statement, note)}"'
     response.headers["Content-Language"] = locale
     return response
+
+
+def pdf_response(statement: dict, contract: dict) -> Response:
+    """A statement's PDF, rendered for this request (a preview: nothing is stored)."""
+    locale = _locale(contract)
+    return _pdf(_render(statement, contract, locale, None, None), statement, locale, None)
+
+
+def note_pdf_response(note) -> Response:
+    """An issued note's PDF: the one first delivered in this language and the note's present status,
+    byte for byte; rendered and kept only the first time."""
+    body, statement, inputs = credit_notes.note_json(note), note.statement, note.inputs  # read before the
+    locale = _locale(inputs["contract"])  # transaction ends, which expires the note
+    number, status = note.number, note.status
+    pdf = credit_notes.stored_document(db.session(), note, locale)
+    if pdf is None:
+        pdf = _render(statement, inputs["contract"], locale, body, inputs.get("seller") or {})
+        pdf = credit_notes.keep_document(db.session(), number, locale, status, pdf)
+    return _pdf(pdf, statement, locale, body)

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from .types import Money, UTCDateTime
@@ -129,6 +129,19 @@ class CreditNote(Base):
         Index("uq_credit_notes_live_period", "contract_id", "period", unique=True,
               postgresql_where=text("status = 'issued'"), sqlite_where=text("status = 'issued'")),
     )
+
+
+class CreditNoteDocument(Base):
+    """A note's PDF as first delivered, per language and status: what an accountant downloaded stays
+    the same bytes whatever a later release changes in the templates, fonts or Babel. A note that is
+    voided gets its VOID document beside the one issued."""
+    __tablename__ = "credit_note_documents"
+
+    number: Mapped[str] = mapped_column(String(20), ForeignKey("credit_notes.number"), primary_key=True)
+    locale: Mapped[str] = mapped_column(String(10), primary_key=True)
+    status: Mapped[str] = mapped_column(String(10), primary_key=True)  # the note's, when it was rendered
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    rendered_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 RECORD_MODELS = {

@@ -15,7 +15,7 @@ from .. import clock
 from ..calculators.errors import DomainError
 from ..calculators.money import decimal_str
 from ..canonical import canonical_json
-from ..db.models import CreditNote, NumberSeries
+from ..db.models import CreditNote, CreditNoteDocument, NumberSeries
 from ..schemas.statement import dump_statement
 from .errors import Conflict, NotFound
 from .contracts import get_contract_row
@@ -44,6 +44,24 @@ def get_note(session: Session, number: str) -> CreditNote:
     if note is None:
         raise NotFound(f"no credit note {number!r}", code="credit_note_not_found")
     return note
+
+
+def stored_document(session: Session, note: CreditNote, locale: str) -> bytes | None:
+    """The note's PDF in that language as first delivered in its present status, or None."""
+    document = session.get(CreditNoteDocument, (note.number, locale, note.status))
+    return None if document is None else document.pdf
+
+
+def keep_document(session: Session, number: str, locale: str, status: str, pdf: bytes) -> bytes:
+    """Store a note's PDF as first delivered, unless a concurrent request stored one first: then
+    that one is the document, and what every later download gets."""
+    session.add(CreditNoteDocument(number=number, locale=locale, status=status, pdf=pdf, rendered_at=clock.now()))
+    try:
+        session.commit()
+        return pdf
+    except IntegrityError:
+        session.rollback()
+        return session.get(CreditNoteDocument, (number, locale, status)).pdf
 
 
 def live_note(session: Session, contract_id: str, period: str) -> CreditNote | None:

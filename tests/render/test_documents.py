@@ -442,6 +442,54 @@ def test_an_issued_notes_pdf_is_the_same_bytes_on_every_download_dated_when_it_w
     assert info.creation_date == info.modification_date == issued
 
 
+def test_a_notes_pdf_as_first_delivered_is_what_every_later_download_gets(client, app, vietnamese_note, monkeypatch):
+    # An accountant's document never changes once issued: it was rendered afresh on each download,
+    # so a release that changed the templates, the fonts or Babel changed every note issued before.
+    from creditsvc.db import models
+    from sqlalchemy import select
+
+    url = f"/v1/credit-notes/{vietnamese_note['number']}?format=pdf"
+    first = client.get(url).data
+    assert "Giấy báo có" in text_of(first)
+    later_release = render.render_pdf(*_rendered_with(app, vietnamese_note), "en")  # any other bytes will do
+    monkeypatch.setattr(render, "render_pdf", lambda *args, **kwargs: later_release)
+    assert client.get(url).data == first  # the same file, byte for byte
+    assert client.get(url + "&lang=en").data == later_release  # a language not delivered before is rendered
+    client.post("/v1/contracts/acme-3cx/incidents?supersede=true",
+                json={**SEPTEMBER_3CX["incidents"][0], "id": "late", "started_at": "2026-09-20T09:00:00+07:00",
+                      "ended_at": "2026-09-20T10:00:00+07:00"})
+    client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-09", "supersede": True})
+    monkeypatch.undo()
+    void = client.get(url).data  # voided: its VOID document, kept beside the one issued
+    assert "ĐÃ HỦY" in text_of(void) and client.get(url).data == void
+    with app.app_context():
+        from creditsvc import db
+        kept = db.session().execute(select(models.CreditNoteDocument.locale, models.CreditNoteDocument.status)
+                                    .where(models.CreditNoteDocument.number == vietnamese_note["number"])).all()
+    assert sorted(kept) == [("en", "issued"), ("vi", "issued"), ("vi", "void")]
+
+
+def _rendered_with(app, note: dict):
+    """A note's statement and contract as the PDF renders them."""
+    from creditsvc import db
+    from creditsvc.services import credit_notes
+
+    with app.app_context():
+        stored = credit_notes.get_note(db.session(), note["number"])
+        return stored.statement, stored.inputs["contract"]
+
+
+def test_a_document_a_concurrent_download_kept_first_is_the_one_served(client, app, vietnamese_note):
+    from creditsvc import db
+    from creditsvc.services import credit_notes
+
+    with app.app_context():
+        number = vietnamese_note["number"]
+        assert credit_notes.keep_document(db.session(), number, "da", "issued", b"%PDF first") == b"%PDF first"
+        assert credit_notes.keep_document(db.session(), number, "da", "issued", b"%PDF second") == b"%PDF first"
+    assert client.get(f"/v1/credit-notes/{number}?format=pdf&lang=da").data == b"%PDF first"
+
+
 def pages_of(pdf: bytes) -> list[str]:
     return [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
 
