@@ -70,7 +70,9 @@ class SupportCaseSchema(RecordSchema):
     started_at = Timestamp(required=True)
     ended_at = Timestamp(required=True)
     level = Level(required=True, metadata={"type": ["integer", "string"], "enum": [1, 2, "1", "2"]})
-    km = StrictDecimal(minimum=0, maximum=100000, places=2, load_default=None)
+    # omitted or null: no driving, stored and echoed as "0" (the spec said null)
+    km = StrictDecimal(minimum=0, maximum=100000, places=2, load_default=None,
+                       metadata={"default": "0", "description": "Kilometres driven; omitted or null is 0"})
     description = fields.String(load_default="", validate=validate.Length(max=2000))
 
     @validates_schema

@@ -994,3 +994,16 @@ def test_a_write_that_lost_a_race_for_an_id_is_retried_in_a_fresh_transaction(cl
     monkeypatch.setattr(records, "_ingest_once", racing)
     again = client.post("/v1/contracts/acme-3cx/incidents", json=INCIDENT)
     assert again.status_code == 200 and again.json["unchanged"] == 1 and len(calls) == 2
+
+
+def test_a_support_case_without_km_is_stored_as_the_spec_says_with_0_km(client):
+    # the spec said `default: null` while the service stores and echoes "0"
+    spec = yaml.safe_load((Path(__file__).resolve().parents[2] / "openapi.yaml").read_text("utf-8"))
+    assert spec["components"]["schemas"]["SupportCase"]["properties"]["km"]["default"] == "0"
+    put_contract(client, OCTOBER_DK["contract"])
+    case = {k: v for k, v in OCTOBER_DK["support_cases"][1].items() if k != "km"}
+    stored = client.post("/v1/contracts/dk-support/support-cases", json=case)
+    assert stored.status_code == 201, stored.json
+    for km in (0, "0.00", None):  # the same content, however "no driving" is written
+        again = client.post("/v1/contracts/dk-support/support-cases", json={**case, "km": km})
+        assert again.status_code == 200 and again.json["unchanged"] == 1, (km, again.json)
