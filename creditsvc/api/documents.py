@@ -79,10 +79,10 @@ def pdf_response(statement: dict, contract: dict) -> Response:
 def note_pdf_response(note) -> Response:
     """An issued note's PDF: the one first delivered in this language and the note's present status,
     byte for byte; rendered and kept only the first time."""
-    body, statement, inputs = credit_notes.note_json(note), note.statement, note.inputs  # read before the
-    locale = _locale(inputs["contract"])  # transaction ends, which expires the note
-    number, status = note.number, note.status
-    pdf = credit_notes.stored_document(db.session(), note, locale)
+    # all read before rendering ends the transaction, which expires the note
+    body, statement, inputs = credit_notes.note_json(note), note.statement, note.inputs
+    number, status, locale = note.number, note.status, _locale(inputs["contract"])
+    pdf = credit_notes.stored_document(db.session(), number, locale, status)
     if pdf is None:
         pdf = _render(statement, inputs["contract"], locale, body, inputs.get("seller") or {})
         pdf = credit_notes.keep_document(db.session(), number, locale, status, pdf)

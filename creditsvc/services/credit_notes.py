@@ -46,9 +46,9 @@ def get_note(session: Session, number: str) -> CreditNote:
     return note
 
 
-def stored_document(session: Session, note: CreditNote, locale: str) -> bytes | None:
-    """The note's PDF in that language as first delivered in its present status, or None."""
-    document = session.get(CreditNoteDocument, (note.number, locale, note.status))
+def stored_document(session: Session, number: str, locale: str, status: str) -> bytes | None:
+    """A note's PDF in that language as first delivered in that status, or None."""
+    document = session.get(CreditNoteDocument, (number, locale, status))
     return None if document is None else document.pdf
 
 
