@@ -26,7 +26,12 @@ def run_migrations_online() -> None:
                 # The lock is the session's: it outlasts the commit and ends with the connection.
                 connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
                 connection.commit()
-            context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+            # One transaction for the whole upgrade on SQLite too (alembic's default there is one per
+            # revision): BEGIN IMMEDIATE then takes the write lock before the current revision is read,
+            # and a replica that starts together waits for the schema at head. With two revisions, one
+            # of four replicas read 0001 while another was creating 0002's table, and crashed.
+            context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
+                              transactional_ddl=True)
             with context.begin_transaction():
                 context.run_migrations()
     finally:
