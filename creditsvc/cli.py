@@ -325,7 +325,9 @@ def _which_database() -> str:
 
 
 def _reason(error) -> str:
-    reason = (str(error.orig or error).strip().splitlines() or ["no reason given"])[0]
+    from .db import reason as first_line
+
+    reason = first_line(error)
     if reason == "unable to open database file":  # SQLite: the folder is missing or not writable
         reason += " (its folder must exist and be writable)"
     return reason

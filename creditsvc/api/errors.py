@@ -12,6 +12,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
+from .. import db
 from ..calculators.errors import DomainError
 from ..policies import flatten_errors
 
@@ -98,7 +99,7 @@ def handle_malformed_json(error: ValueError):
 def handle_database_unavailable(error: Exception):
     # Refused, timed out, gone away, or no schema yet: the client may retry; the database is the
     # service's fault, not the request's, and the error is logged once with its request id.
-    reason = (str(getattr(error, "orig", None) or error).strip().splitlines() or ["no reason given"])[0]
+    reason = db.reason(error)
     log.warning("database unavailable: %s", reason)
     return problem(503, title(503), "The database does not answer; try again shortly.",
                    code="database_unavailable", headers={"Retry-After": "5"})

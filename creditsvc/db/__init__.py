@@ -37,6 +37,11 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args={"connect_timeout": 10})
 
 
+def reason(error: Exception) -> str:
+    """The first line of what the database (the DBAPI error under SQLAlchemy's) said."""
+    return (str(getattr(error, "orig", None) or error).strip().splitlines() or ["no reason given"])[0]
+
+
 PROBE_SECONDS = 2
 
 
