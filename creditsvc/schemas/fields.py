@@ -20,8 +20,10 @@ from marshmallow import ValidationError, fields, validate
 from ..calculators.money import decimal_str
 
 # RFC 3339 (5.6) date-time; re.ASCII, or \d would take any script's digits. NAIVE names what a
-# timestamp without its offset lacks.
-_RFC3339 = re.compile(r"\d\d\d\d-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(?:\.\d+)?(?:[Zz]|[+-]\d\d:\d\d)", re.ASCII).fullmatch
+# timestamp without its offset lacks. The offset's hour and minute are held to 23 and 59 here:
+# fromisoformat read +05:80 as +06:20 (the date and time it checks itself).
+_RFC3339 = re.compile(r"\d\d\d\d-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(?:\.\d+)?(?:[Zz]|[+-](?:[01]\d|2[0-3]):[0-5]\d)",
+                      re.ASCII).fullmatch
 _NAIVE = re.compile(r"\d\d\d\d-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(?:\.\d+)?", re.ASCII).fullmatch
 
 # Timestamps outside this range are refused: they are typos, and far years overflow date arithmetic.

@@ -406,6 +406,18 @@ def test_a_timestamp_not_in_rfc_3339s_form_is_refused(client, body_3cx, text):
     assert response.json["errors"] == {"incidents.0.started_at": ["Not a valid RFC 3339 timestamp."]}
 
 
+
+@pytest.mark.parametrize("text", ["2026-09-10T09:00:00+05:80", "2026-09-10T09:00:00+05:60", "2026-09-10T09:00:00-24:00",
+                                  "2026-09-10T09:00:00+99:00"])
+def test_an_offset_past_23_59_is_refused_not_read_as_another_instant(client, body_3cx, text):
+    # fromisoformat read +05:80 as +06:20: a typo moved the outage by 20 minutes without a word
+    body_3cx["incidents"][0]["started_at"] = text
+    response = client.post("/v1/calculations", json=body_3cx)
+    assert response.status_code == 422
+    assert response.json["errors"] == {"incidents.0.started_at": ["Not a valid RFC 3339 timestamp."]}
+    body_3cx["incidents"][0]["started_at"] = "2026-09-10T09:00:00+23:59"  # the widest offset RFC 3339 writes
+    assert client.post("/v1/calculations", json=body_3cx).status_code == 200
+
 @pytest.mark.parametrize("body_name, amount, says", [
     ("body_3cx", "20000000.5", "A VND fee is a whole number."),
     ("body_dk", "100.001", "A DKK fee has at most 2 decimal places."),
