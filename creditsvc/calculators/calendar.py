@@ -7,7 +7,7 @@ the business seconds of any interval are found by two binary searches. The work 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -44,15 +44,45 @@ def _year_windows(hours: BusinessHours, zone_name: str, year: int) -> _YearWindo
     while day.year == year:
         if (day.weekday() in hours.weekdays or day in swapped) and day not in closed \
                 and day not in hours.extra_closed_dates:
-            start = int(datetime.combine(day, hours.start, tzinfo=zone).timestamp())
-            end = int(datetime.combine(day, hours.end, tzinfo=zone).timestamp())
-            starts.append(start)
-            ends.append(end)
-            before.append(total)
-            total += end - start
+            for start, end in _day_windows(datetime.combine(day, hours.start), datetime.combine(day, hours.end), zone):
+                starts.append(start)
+                ends.append(end)
+                before.append(total)
+                total += end - start
         day += timedelta(days=1)
     before.append(total)
     return _YearWindows(starts, ends, before)
+
+
+def _offset(moment: int, zone: ZoneInfo) -> int:
+    return int(datetime.fromtimestamp(moment, zone).utcoffset().total_seconds())
+
+
+def _day_windows(opens: datetime, closes: datetime, zone: ZoneInfo) -> list[tuple[int, int]]:
+    """The instants of one day whose wall clock reads from `opens` to `closes` (naive local times).
+
+    On most days that is one window. Where the clocks change inside it, the wall times the change
+    skips are no time at all (a window of 02:30-03:00 on the spring day is empty; read naively it
+    ended before it began and billed negative time), and those it repeats count twice (01:00-02:30 on
+    the autumn day is 2 hours: 01:00-02:00, 02:00-02:30, and 02:00-02:30 again)."""
+    first, last = int(opens.replace(tzinfo=timezone.utc).timestamp()), int(closes.replace(tzinfo=timezone.utc).timestamp())
+    # every instant whose wall time can lie in [opens, closes), whatever the offset (less than a day)
+    low, high = first - 86400, last + 86400
+    before, after = _offset(low, zone), _offset(high, zone)
+    if before == after:
+        start, end = first - before, last - before
+        return [(start, end)] if start < end else []
+    while high - low > 1:  # the change: the last second at the old offset is `low`
+        middle = (low + high) // 2
+        low, high = (middle, high) if _offset(middle, zone) == before else (low, middle)
+    change = high
+    windows = []
+    for start, end in ((first - before, min(change, last - before)), (max(change, first - after), last - after)):
+        if start < end:
+            if windows and windows[-1][1] == start:
+                start = windows.pop()[0]
+            windows.append((start, end))
+    return windows
 
 
 class BusinessCalendar:

@@ -514,3 +514,17 @@ def test_the_last_instant_a_timestamp_may_take_is_before_2200(client, body_3cx):
     response = client.post("/v1/calculations", json=body_3cx)
     assert response.status_code == 422 and response.json["errors"] == {
         "as_of": ["Timestamps must lie between 1970 and 2200."]}
+
+
+def test_a_support_case_over_a_business_window_the_spring_change_skips_bills_the_case_length(client):
+    # 02:30-03:00 on Sundays does not exist on 29 March 2026 in Copenhagen: it billed 4.5 h for 4 h
+    body = copy.deepcopy(OCTOBER_DK)
+    body["period"] = "2026-03"
+    body["contract"]["policy"] = {"template": "oneoffice-dk", "overrides": {
+        "business_hours": {"start": "02:30", "end": "03:00", "weekdays": ["sun"]}}}
+    body["support_cases"] = [{"id": "night", "level": 1, "started_at": "2026-03-29T00:00:00+01:00",
+                              "ended_at": "2026-03-29T05:00:00+02:00"}]
+    response = client.post("/v1/calculations", json=body)
+    assert response.status_code == 200
+    lines = response.json["support"]["lines"]
+    assert [(line["kind"], line["seconds"]) for line in lines] == [("after_hours", 4 * 3600)]

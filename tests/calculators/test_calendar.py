@@ -169,3 +169,30 @@ def test_business_seconds_are_additive_over_adjacent_intervals(interval, split):
     start, end = interval
     middle = min(end, start + split)
     assert DK.business_seconds(start, end) == DK.business_seconds(start, middle) + DK.business_seconds(middle, end)
+
+
+def test_a_window_the_spring_change_skips_is_no_business_time_not_negative_time():
+    # 02:30-03:00 does not exist on 29 March in Copenhagen: read naively it ended before it began,
+    # and a 4-hour support case that night was billed 4.5 hours
+    gap = BusinessCalendar(BusinessHours(weekdays=frozenset({6}), start=time(2, 30), end=time(3), holidays=None), CPH)
+    assert seconds(gap, cph(2026, 3, 29), cph(2026, 3, 29, 5)) == 0
+    assert seconds(gap, cph(2026, 3, 22), cph(2026, 3, 23)) == 30 * 60  # the Sunday before has its half hour
+
+
+def test_a_window_that_ends_in_the_autumn_changes_repeated_hour_counts_that_part_twice():
+    # 01:00-02:30 on 25 October: 01:00-02:00 and 02:00-02:30 at summer time, then 02:00-02:30 again
+    fall = BusinessCalendar(BusinessHours(weekdays=frozenset({6}), start=time(1), end=time(2, 30), holidays=None), CPH)
+    assert seconds(fall, cph(2026, 10, 25), cph(2026, 10, 26)) == 2 * H
+
+
+@fast(80)
+@given(st.sampled_from([cph(2026, 3, 29), cph(2026, 10, 25)]).map(epoch),
+       st.integers(0, 5 * 60 - 1), st.integers(1, 5 * 60), st.integers(-86400, 86400), st.integers(0, 2 * 86400))
+def test_any_night_window_around_a_dst_change_matches_the_minute_by_minute_reference(day, opens, length, offset, span):
+    # windows that open or close inside the hour the change skips or repeats
+    close = min(opens + length, 24 * 60 - 1)
+    hours = BusinessHours(weekdays=frozenset(range(7)), start=time(opens // 60, opens % 60),
+                          end=time(close // 60, close % 60), holidays=None)
+    start = day + offset
+    assert BusinessCalendar(hours, CPH).business_seconds(start, start + span) == reference_business_seconds(
+        hours, CPH, start, start + span)
