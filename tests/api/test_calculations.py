@@ -167,6 +167,11 @@ BAD_INPUTS = [
      "period.end"),
     ("timestamp in year 9999", ("incidents", 0, "started_at"), "9999-01-01T00:00:00Z", "incidents.0.started_at"),
     ("sub-second timestamp", ("incidents", 0, "started_at"), "2026-09-10T09:00:00.5+07:00", "incidents.0.started_at"),
+    # fromisoformat drops digits past the 6th: .0000009 was read as a whole second and taken
+    ("sub-second timestamp past microseconds", ("incidents", 0, "started_at"), "2026-09-10T09:00:00.0000009+07:00",
+     "incidents.0.started_at"),
+    ("sub-second UTC timestamp past microseconds", ("incidents", 0, "started_at"), "2026-09-10T02:00:00.00000001Z",
+     "incidents.0.started_at"),
     ("duplicate record id", ("incidents", 1, "id"), "inc-1", "incidents.1.id"),
     ("incidents not a list", ("incidents",), {"id": "x"}, "incidents"),
     ("policy override with a bad band", ("contract", "policy", "overrides"),
