@@ -4,6 +4,7 @@ Unknown keys are refused, defaults are the ones rules.md states, and errors name
 """
 from __future__ import annotations
 
+import re
 from datetime import time
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
@@ -18,14 +19,17 @@ NOT_PROVIDER = [cause for cause in model.CAUSES if cause != "provider"]
 SUPPORTED_HOLIDAY_COUNTRIES = ("DK", "VN", "SE", "NO", "DE", "GB", "US", "FI", "NL", "FR")
 
 
+_CLOCK = re.compile(r"[0-9]{2}:[0-9]{2}").fullmatch
+
+
 class ClockTime(fields.String):
     def _deserialize(self, value, attr, data, **kwargs) -> time:
         text = super()._deserialize(value, attr, data, **kwargs)
         try:
-            hours, minutes = text.split(":")
-            if len(hours) != 2 or len(minutes) != 2:
+            # ASCII digits only: int() also read "+8", " 8" and "٠٨" as 8
+            if _CLOCK(text) is None:
                 raise ValueError
-            return time(int(hours), int(minutes))
+            return time(int(text[:2]), int(text[3:]))
         except ValueError:
             raise ValidationError("A time of day is written HH:MM, e.g. 08:00.") from None
 

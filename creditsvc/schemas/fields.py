@@ -178,10 +178,17 @@ def utc_text(moment: datetime) -> str:
     return _encode(moment)[1:-1].decode()
 
 
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}").fullmatch
+
+
 class Day(fields.Date):
     """A calendar date, YYYY-MM-DD, within the same years as timestamps."""
 
     def _deserialize(self, value, attr, data, **kwargs) -> date:
+        # fromisoformat, underneath, also took ISO 8601's week and basic forms: 2026-W01-1 was stored
+        # as 29 December 2025, and 20260101 taken as a date
+        if isinstance(value, str) and _DAY(value) is None:
+            raise ValidationError("Not a valid date: dates are written YYYY-MM-DD.")
         day = super()._deserialize(value, attr, data, **kwargs)
         if not EARLIEST.date() <= day < LATEST.date():
             raise ValidationError("Dates must lie between 1970 and 2200.")

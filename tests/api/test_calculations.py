@@ -181,6 +181,10 @@ BAD_INPUTS = [
     ("ticket resolved before it opened", ("tickets", 0, "resolved_at"), "2026-09-01T00:00:00+07:00",
      "tickets.0.resolved_at"),
     ("contract ending the day it starts", ("contract", "ends_on"), "2026-01-01", "contract.ends_on"),
+    # date.fromisoformat took ISO 8601's week and basic forms: 2026-W01-1 was 29 December 2025
+    ("contract starting on a week date", ("contract", "starts_on"), "2026-W01-1", "contract.starts_on"),
+    ("contract starting on a basic-form date", ("contract", "starts_on"), "20260101", "contract.starts_on"),
+    ("contract ending on a week date", ("contract", "ends_on"), "2026-W53-1", "contract.ends_on"),
     ("explicit period of no length", ("period",), {"start": "2026-09-01T00:00:00Z", "end": "2026-09-01T00:00:00Z"},
      "period.end"),
 ]

@@ -111,6 +111,12 @@ def test_deep_merge_does_not_change_the_template():
     ({"template": "oneoffice-dk", "overrides": {"business_hours": {"start": "17:00"}}}, "overrides.business_hours.end"),
     ({"template": "oneoffice-dk", "overrides": {"business_hours": {"holidays": "ATLANTIS"}}},
      "overrides.business_hours.holidays"),
+    # int() read all of these as 08:00 (or 00:00): a time of day is two ASCII digits, a colon, two more
+    *[({"template": "oneoffice-dk", "overrides": {"business_hours": {"start": start}}}, "overrides.business_hours.start")
+      for start in ("+8:00", "-0:00", " 8:00", "8 :00", "\u0660\u0668:\u0660\u0660", "08:+0", "8:00", "08:0")],
+    # date.fromisoformat read 2026-W01-1 as 29 December 2025
+    *[({"template": "oneoffice-dk", "overrides": {"business_hours": {"extra_closed_dates": [day]}}},
+       "overrides.business_hours.extra_closed_dates.0") for day in ("2026-W01-1", "20260101", "2026-001")],
     ({"name": "bare"}, None),
     ({"currency": "VND"}, "name"),
 ])
