@@ -226,8 +226,9 @@ OPENAPI_TYPES = {Timestamp: ("string", "date-time"), StrictDecimal: (["string", 
 
 @lru_cache(maxsize=1)
 def _zone_names() -> frozenset[str]:
-    # "localtime" is whatever zone the host is set to, not a zone of the contract's
-    return frozenset(available_timezones() - {"localtime"})
+    # "localtime" is whatever zone the host is set to, not a zone of the contract's; "Factory" is the
+    # tz database's "zone unknown" placeholder (abbreviation -00), which would be read as UTC
+    return frozenset(available_timezones() - {"localtime", "Factory"})
 
 
 class TimeZone(fields.String):

@@ -348,8 +348,9 @@ def test_json_that_parses_into_unusable_data_is_a_4xx_problem_not_a_500(client, 
 
 @pytest.mark.parametrize("zone", ["Asia", "Europe/" + "x" * 300, "../../etc/passwd",
                                   # files of the host's tz folder that are not zones of the IANA list
-                                  "localtime", "posix/Asia/Ho_Chi_Minh", "right/Europe/Copenhagen"])
-def test_a_time_zone_that_is_a_folder_or_too_long_or_the_hosts_own_is_a_422(client, body_3cx, zone):
+                                  "localtime", "posix/Asia/Ho_Chi_Minh", "right/Europe/Copenhagen",
+                                  "Factory"])  # the tz database's "zone unknown", read as UTC
+def test_a_time_zone_that_is_a_folder_too_long_the_hosts_own_or_the_unknown_placeholder_is_a_422(client, body_3cx, zone):
     body_3cx["contract"]["timezone"] = zone
     response = client.post("/v1/calculations", json=body_3cx)
     assert response.status_code == 422 and "contract.timezone" in response.json["errors"]
