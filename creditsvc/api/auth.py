@@ -36,8 +36,15 @@ def requires(*roles: str):
                                                  f"{' or '.join(('admin',) + roles)}.")
             g.caller = caller
             # Only a caller who may write learns what the body must be (401, 403, then 415).
-            if request.method in ("POST", "PUT", "PATCH") and not request.is_json:
-                return problem(415, "Unsupported Media Type", "Send the body as application/json.")
+            if request.method in ("POST", "PUT", "PATCH"):
+                if not request.is_json:
+                    return problem(415, "Unsupported Media Type", "Send the body as application/json.")
+                # JSON between systems is UTF-8 (RFC 8259 §8.1), and the body is read so: one that declares
+                # another charset would have had its text read as other characters than were meant.
+                charset = request.mimetype_params.get("charset", "utf-8").lower()
+                if charset not in ("utf-8", "utf8"):
+                    return problem(415, "Unsupported Media Type",
+                                   f"Send JSON as UTF-8: the body declares charset={charset[:40]}.")
             return view(*args, **kwargs)
 
         wrapper._apidoc = deepcopy(getattr(view, "_apidoc", {}))

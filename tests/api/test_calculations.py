@@ -245,6 +245,20 @@ def test_a_body_that_is_not_json_gets_415(client):
     assert response.json["status"] == 415
 
 
+def test_a_json_body_that_declares_a_charset_other_than_utf_8_gets_415_and_stores_nothing(client, body_3cx):
+    # bytes C3 A6 mean "Ã¦" in latin-1 and were stored as "æ": the body is read as UTF-8, so it must be UTF-8
+    contract = {**body_3cx["contract"], "id": "latin", "customer": {"name": "Ã¦"}}
+    raw = json.dumps(contract, ensure_ascii=False).encode("latin-1")
+    response = client.put("/v1/contracts/latin", data=raw, content_type="application/json; charset=iso-8859-1")
+    assert response.status_code == 415 and response.mimetype == "application/problem+json"
+    assert "charset=iso-8859-1" in response.json["detail"]
+    assert client.get("/v1/contracts/latin").status_code == 404
+    for declared in ("utf-8", "UTF-8", "utf8", '"utf-8"'):
+        response = client.post("/v1/calculations", data=json.dumps(body_3cx),
+                               content_type=f"application/json; charset={declared}")
+        assert response.status_code == 200, declared
+
+
 @pytest.mark.parametrize("method, url", [("post", "/v1/calculations"), ("put", "/v1/contracts/acme-3cx"),
                                          ("post", "/v1/contracts/acme-3cx/incidents"),
                                          ("post", "/v1/contracts/acme-3cx/credit-notes")])
