@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timezone
 from decimal import Decimal
 from fractions import Fraction
 
@@ -55,7 +55,9 @@ def repeat_bug_fines(
         history[occurrence.bug_id].append(occurrence)
     items = []
     for bug_id, group in history.items():
-        group.sort(key=lambda o: (o.occurred_at, o.id))  # ties: by record id
+        # by instant, in UTC: two times of one zone compare by wall clock, fold ignored (02:20 CET after
+        # 02:40 CEST sorted first); ties: by record id
+        group.sort(key=lambda o: (epoch(o.occurred_at), o.occurred_at.astimezone(timezone.utc), o.id))
         for number, occurrence in enumerate(group, start=1):
             if number >= policy.first_fined_occurrence and start <= epoch(occurrence.occurred_at) < end:
                 try:

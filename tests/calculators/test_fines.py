@@ -8,7 +8,7 @@ from creditsvc.calculators.fines import fine_amount, repeat_bug_fines
 from creditsvc.calculators.policy import FinesPolicy
 from creditsvc.calculators.records import epoch
 
-from tests.calculators.factories import D, bug, hcm, make_contract, policy_1office, statement
+from tests.calculators.factories import D, bug, cph, hcm, make_contract, policy_1office, statement
 
 
 @pytest.mark.parametrize("k, amount", [
@@ -121,3 +121,15 @@ def test_a_policy_may_start_fining_at_a_later_occurrence_with_the_same_amounts()
     result = statement(contract, bugs=[bug(f"r{k}", "B", hcm(2026, 9, 1 + k)) for k in range(4)]).repeat_bug_fines
     assert [(f.occurrence, f.amount) for f in result.items] == [(3, D(1_000_000)), (4, D(2_000_000))]
     assert result.total == D(3_000_000)
+
+
+def test_occurrences_in_the_repeated_autumn_hour_are_numbered_by_instant_not_wall_clock():
+    # Python compares two times of one zone by wall clock, fold ignored: 02:20 CET (01:20Z) came before
+    # 02:40 CEST (00:40Z) and took the 2nd occurrence's fine
+    first, earlier = bug("b1", "X", cph(2026, 10, 20)), bug("b2", "X", cph(2026, 10, 25, 2, 40))
+    later = bug("b3", "X", cph(2026, 10, 25, 2, 20).replace(fold=1))
+    contract = make_contract(policy_1office(), timezone="Europe/Copenhagen")
+    for order in permutations([first, earlier, later]):
+        fines = statement(contract, "2026-10", bugs=list(order)).repeat_bug_fines
+        assert [(f.occurrence, f.occurred_at) for f in fines.items] == [(2, earlier.occurred_at), (3, later.occurred_at)]
+        assert [f.amount for f in fines.items] == [D(500_000), D(1_000_000)]
