@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timedelta
-from functools import cached_property
+from functools import cached_property, lru_cache
 from zoneinfo import ZoneInfo
 
 from .errors import DomainError
@@ -39,10 +39,12 @@ class Period:
     def first_day(self) -> date:
         return self.start.date()
 
-    @property
+    @cached_property
     def last_day(self) -> date:
-        """The last local date inside the period (the end is exclusive)."""
-        return (self.end - timedelta(microseconds=1)).date()
+        """The last local date inside the period (the end is exclusive): the date of its last second.
+        Not `end - 1 µs`, which is wall-clock arithmetic: where the clocks skip the end's midnight
+        (Santiago, 6 September 2026) it named the day the period ends on."""
+        return datetime.fromtimestamp(self.end_ts - 1, self.end.tzinfo).date()
 
 
 def local_midnight(day: date, zone: ZoneInfo) -> datetime:
@@ -58,6 +60,18 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, (next_first - timedelta(days=1)).day))
 
 
+@lru_cache(maxsize=4096)
+def local_days(year: int, month: int, zone: ZoneInfo) -> int:
+    """The days a month has in a zone: a date the clocks skipped whole (Apia, 30 December 2011) is
+    no day of it."""
+    day, following, days = date(year, month, 1), add_months(date(year, month, 1), 1), 0
+    while day < following:
+        after = day + timedelta(days=1)
+        days += epoch(local_midnight(after, zone)) > epoch(local_midnight(day, zone))
+        day = after
+    return days
+
+
 def month_period(label: str, zone: ZoneInfo) -> Period:
     match = _MONTH.fullmatch(label)
     if not match:
@@ -69,7 +83,7 @@ def month_period(label: str, zone: ZoneInfo) -> Period:
 
 
 def explicit_period(start: datetime, end: datetime, zone: ZoneInfo) -> Period:
-    if end <= start:
+    if epoch(end) <= epoch(start):  # instants: two times of one zone compare by wall clock, fold ignored
         raise DomainError("the period must end after it starts", field="period.end", code="invalid_period")
     start, end = start.astimezone(zone), end.astimezone(zone)
     return Period(f"{start.isoformat()}/{end.isoformat()}", start, end)
@@ -79,10 +93,14 @@ def months_in(period: Period, zone: ZoneInfo) -> list[Period]:
     """The calendar months (in `zone`) that overlap a period, in order."""
     first = period.start.date().replace(day=1)
     months = []
-    while first.year < 2200:  # the last month a period may be is 2199-12: none starts after it
-        month = month_period(f"{first.year:04d}-{first.month:02d}", zone)
+    # Instants lie in [1970, 2200) UTC, so a month here may be local December 1969 or January 2200
+    # (Los Angeles, Kiritimati), which month_period refuses as a label: built here, never dropped.
+    while first.year <= 2200:
+        following = add_months(first, 1)
+        month = Period(f"{first.year:04d}-{first.month:02d}", local_midnight(first, zone),
+                       local_midnight(following, zone))
         if month.start_ts >= period.end_ts:
             break
         months.append(month)
-        first = add_months(first, 1)
+        first = following
     return months

@@ -12,7 +12,7 @@ from .fines import FinesResult, repeat_bug_fines
 from .frozen import frozen
 from .money import AmountOverflow, exact, round_money, sum_money
 from .outage import OutageResult, outage_credit
-from .periods import Period, add_months, local_midnight, months_in
+from .periods import Period, add_months, local_days, local_midnight, months_in
 from .policy import BusinessHours, Policy, UptimePolicy
 from .records import BugOccurrence, Contract, Incident, SupportCase, Ticket, epoch
 from .support import SupportResult, bill_support
@@ -91,9 +91,10 @@ def period_fee(contract: Contract, period: Period, service: list[tuple[int, int]
 
 
 def daily_fee(contract: Contract, period: Period) -> Fraction:
-    """The monthly fee / the days of the month the period starts in (rules.md §4)."""
-    first = period.first_day.replace(day=1)
-    return monthly_fee(contract) / (add_months(first, 1) - first).days
+    """The monthly fee / the days of the month the period starts in (rules.md §4), as the contract's
+    zone lived them."""
+    first = period.first_day
+    return monthly_fee(contract) / local_days(first.year, first.month, contract.zone)
 
 
 def exclusions_for(policy: Policy, *, outage: bool = False) -> Exclusions:

@@ -11,7 +11,7 @@ import json
 import mimetypes
 import re
 import threading
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Context, localcontext
 from functools import lru_cache
 from importlib import resources
@@ -191,7 +191,7 @@ def period_label(period: dict[str, Any], fmt: Formatter) -> str:
     timestamps, 51 characters that wrapped the heading and pushed the page number onto two lines)."""
     if MONTH.regex.fullmatch(period["label"]):
         return period["label"]
-    first, last = fmt.local(period["start"]).date(), (fmt.local(period["end"]) - timedelta(seconds=1)).date()
+    first, last = fmt.local(period["start"]).date(), fmt.last_date(period["end"])
     return f"{first.isoformat()}–{last.isoformat()}"
 
 

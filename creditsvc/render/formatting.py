@@ -62,7 +62,12 @@ class Formatter:
 
     def last_day(self, period_end: str) -> str:
         """The last local date of a period whose (exclusive) end is given."""
-        return self.date((self.local(period_end) - timedelta(microseconds=1)).date())
+        return self.date(self.last_date(period_end))
+
+    def last_date(self, period_end: str) -> date:
+        """The local date of a period's last second: the second is taken off the instant, not the
+        local time, where the clocks skip the end's midnight (Santiago, 6 September 2026)."""
+        return self.local(datetime.fromisoformat(period_end) - timedelta(seconds=1)).date()
 
     def local_date(self, value: str) -> str:
         """The date of an instant in the contract's zone (an issue date is the customer's date)."""

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from creditsvc.calculators.errors import DomainError
-from creditsvc.calculators.periods import add_months, explicit_period, month_period, months_in
+from creditsvc.calculators.periods import add_months, explicit_period, local_days, month_period, months_in
 from creditsvc.calculators.records import epoch
 
 CPH, HCM = ZoneInfo("Europe/Copenhagen"), ZoneInfo("Asia/Ho_Chi_Minh")
@@ -91,3 +91,42 @@ def test_a_timestamp_without_an_offset_is_refused():
 def test_epoch_counts_exact_whole_seconds_of_an_aware_time():
     assert epoch(datetime(1970, 1, 1, 0, 0, 1, tzinfo=timezone.utc)) == 1
     assert epoch(datetime(2026, 9, 1, 7, tzinfo=HCM)) == epoch(datetime(2026, 9, 1, tzinfo=timezone.utc))
+
+
+SANTIAGO = ZoneInfo("America/Santiago")  # 6 September 2026 begins at 01:00 -03: its midnight is skipped
+
+
+def test_a_period_ending_at_a_skipped_midnight_ends_on_the_day_before():
+    # end - 1 µs is wall-clock arithmetic: it named 6 September, the day the period ends on
+    period = explicit_period(datetime(2026, 8, 6, 4, tzinfo=timezone.utc), datetime(2026, 9, 6, 4, tzinfo=timezone.utc),
+                             SANTIAGO)
+    assert period.last_day == date(2026, 9, 5)
+    assert month_period("2026-09", SANTIAGO).last_day == date(2026, 9, 30)
+
+
+def test_a_month_has_the_days_its_zone_lived_apia_skipped_30_december_2011():
+    assert local_days(2011, 12, ZoneInfo("Pacific/Apia")) == 30
+    assert local_days(2011, 12, ZoneInfo("Asia/Ho_Chi_Minh")) == 31
+    assert local_days(2026, 10, ZoneInfo("Europe/Copenhagen")) == 31  # a 25-hour day is one day
+    assert local_days(2026, 9, SANTIAGO) == 30  # a 23-hour day too
+
+
+def test_the_months_of_a_period_reaching_local_january_2200_or_starting_in_local_december_1969_are_all_there():
+    # instants lie in [1970, 2200) UTC: Kiritimati (+14) reaches local 2200, Los Angeles starts in local 1969
+    kiritimati = ZoneInfo("Pacific/Kiritimati")
+    period = explicit_period(datetime(2199, 12, 31, tzinfo=timezone.utc), datetime(2199, 12, 31, 23, tzinfo=timezone.utc),
+                             kiritimati)
+    assert [m.label for m in months_in(period, kiritimati)] == ["2199-12", "2200-01"]
+    los_angeles = ZoneInfo("America/Los_Angeles")
+    period = explicit_period(datetime(1970, 1, 1, tzinfo=timezone.utc), datetime(1970, 1, 2, tzinfo=timezone.utc),
+                             los_angeles)
+    assert [m.label for m in months_in(period, los_angeles)] == ["1969-12", "1970-01"]
+
+
+def test_an_explicit_period_is_judged_by_its_instants_not_its_wall_clock():
+    # 02:20 CET (fold=1) is 40 minutes after 02:40 CEST on 25 October in Copenhagen
+    cph = ZoneInfo("Europe/Copenhagen")
+    earlier, later = datetime(2026, 10, 25, 2, 40, tzinfo=cph), datetime(2026, 10, 25, 2, 20, fold=1, tzinfo=cph)
+    assert explicit_period(earlier, later, cph).seconds == 40 * 60
+    with pytest.raises(DomainError):
+        explicit_period(later, earlier, cph)

@@ -1,5 +1,5 @@
 """rules.md §3-§10 composed: one Statement per contract and period, fee of the period, cap, application."""
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -222,3 +222,31 @@ def test_in_a_part_month_the_cap_is_a_percent_of_the_part_months_fee_not_of_the_
     both = statement(make_contract(policy, fee=D(12_000_000), starts_on=date(2026, 9, 21)), "2026-09",
                      incidents=[outage("X", hcm(2026, 9, 21, 12), 9 * 86400, severity="critical")])
     assert both.credit_total == D(2_000_000)
+
+
+def test_the_daily_fee_divides_by_the_days_the_month_had_in_the_contracts_zone():
+    # Apia skipped 30 December 2011: its December had 30 days, and a 2-hour critical outage earns half
+    # of a 30th of the fee (rules.md §4), not of a 31st
+    contract = make_contract(policy_1office(), timezone="Pacific/Apia", fee=D(30_000_000), starts_on=date(2011, 1, 1))
+    critical = incident("i", datetime(2011, 12, 5, 19, tzinfo=timezone.utc), datetime(2011, 12, 5, 21, tzinfo=timezone.utc),
+                        severity="critical")
+    assert statement(contract, "2011-12", incidents=[critical]).outage_credit.credit_amount == D(500_000)
+
+
+def test_an_explicit_period_reaching_local_january_2200_is_billed_for_all_its_hours():
+    # Kiritimati is +14: the last 13 of these 23 hours are local January 2200, and were dropped
+    zone = ZoneInfo("Pacific/Kiritimati")
+    period = explicit_period(datetime(2199, 12, 31, tzinfo=timezone.utc), datetime(2199, 12, 31, 23, tzinfo=timezone.utc), zone)
+    result = statement(make_contract(policy_3cx(), timezone="Pacific/Kiritimati"), period)
+    assert result.period_fee == D(618_280)  # 20,000,000 × 10 h / 744 h + 20,000,000 × 13 h / 744 h
+
+
+def test_the_deadlines_of_a_period_ending_at_a_skipped_midnight_count_from_the_day_before():
+    # Santiago skips 00:00 on 6 September 2026: the period's last day is the 5th (rules.md §3, §10)
+    zone = ZoneInfo("America/Santiago")
+    period = explicit_period(datetime(2026, 8, 6, 4, tzinfo=timezone.utc), datetime(2026, 9, 6, 4, tzinfo=timezone.utc), zone)
+    low = incident("i", datetime(2026, 8, 10, 4, tzinfo=timezone.utc), datetime(2026, 8, 12, 4, tzinfo=timezone.utc))
+    result = statement(make_contract(policy_3cx(), timezone="America/Santiago"), period, incidents=[low])
+    assert result.uptime.termination_notice_deadline == date(2026, 10, 5)  # 5 September + 30
+    result = statement(make_contract(policy_hvn(), timezone="America/Santiago"), period, incidents=[low])
+    assert result.claim_deadline == date(2026, 12, 5)

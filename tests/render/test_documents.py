@@ -623,3 +623,19 @@ def test_capped_outage_days_say_they_are_capped_as_the_amount_does(client):
     text = squeezed(text_of(client.post("/v1/calculations?format=pdf&lang=en", json=body).data))
     days = Formatter("en", "VND", VIETNAMESE["timezone"]).number(outage["credit_days"], 4)
     assert f"Daysearned{days}(capped)" in text
+
+
+def test_a_period_ending_at_a_skipped_midnight_is_printed_to_the_day_before(client):
+    # Santiago skips 00:00 on 6 September 2026; the period's last second is on the 5th, and the JSON's
+    # deadlines count from it: the PDF printed 6 September, the day the period ends on
+    body = copy.deepcopy(SEPTEMBER_3CX)
+    body["tickets"] = []
+    body["contract"] = {**body["contract"], "timezone": "America/Santiago", "policy": {"template": "hvn"}}
+    body["period"] = {"start": "2026-08-06T00:00:00-04:00", "end": "2026-09-06T00:00:00-04:00"}
+    statement = client.post("/v1/calculations", json=body).json
+    assert statement["claim_deadline"] == "2026-12-05"
+    fmt = Formatter("en", "VND", "America/Santiago")
+    assert fmt.last_day(statement["period"]["end"]) == "September 5, 2026"
+    assert render.period_label(statement["period"], fmt) == "2026-08-06–2026-09-05"
+    text = text_of(client.post("/v1/calculations?format=pdf&lang=en", json=body).data)
+    assert "September 5, 2026" in text and "September 6, 2026" not in text
