@@ -11,6 +11,7 @@ import copy
 import threading
 import tomllib
 from collections.abc import Mapping
+from datetime import date, time
 from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
@@ -100,8 +101,36 @@ def load_policy(document: Mapping[str, Any]) -> Policy:
 def load_stored_policy(document: Mapping[str, Any]) -> Policy:
     """A policy document as stored with a contract. Before policies took only JSON true and false,
     marshmallow's Boolean took "yes", 1, "on" ... and the document kept them as sent: such a stored
-    document reads them as that Boolean did, so a stored contract never becomes unreadable."""
-    return load_policy(_legacy_booleans(document))
+    document reads them as that Boolean did, so a stored contract never becomes unreadable. So too
+    the business hours' times and dates, read by int() and fromisoformat before they had to be
+    written HH:MM and YYYY-MM-DD."""
+    return load_policy(_legacy_business_hours(_legacy_booleans(document)))
+
+
+def _legacy_business_hours(document: Mapping[str, Any]) -> Mapping[str, Any]:
+    hours = document.get("business_hours")
+    if not isinstance(hours, Mapping):
+        return document
+
+    def clock(value: Any) -> Any:  # as ClockTime read it: two parts of two characters, int() each
+        try:
+            hour, minute = value.split(":")
+            if len(hour) != 2 or len(minute) != 2:
+                return value
+            return time(int(hour), int(minute)).strftime("%H:%M")
+        except (AttributeError, ValueError):
+            return value
+
+    def day(value: Any) -> Any:  # as marshmallow's Date read it
+        try:
+            return date.fromisoformat(value).isoformat()
+        except (TypeError, ValueError):
+            return value
+
+    hours = {**hours, **{key: clock(hours[key]) for key in ("start", "end") if key in hours}}
+    if isinstance(hours.get("extra_closed_dates"), list):
+        hours["extra_closed_dates"] = [day(value) for value in hours["extra_closed_dates"]]
+    return {**document, "business_hours": hours}
 
 
 def _legacy_booleans(document: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -134,6 +134,28 @@ def test_a_stored_policy_with_a_flag_written_yes_before_flags_were_strict_still_
     assert response.status_code == 200 and response.json["application"]["cash_refund"] is True
 
 
+def test_a_stored_policy_with_business_hours_written_before_they_had_to_be_hh_mm_and_yyyy_mm_dd_still_reads(
+        client, app):
+    # int() and fromisoformat took these at the door, and the document kept them as sent
+    put_contract(client, OCTOBER_DK["contract"])
+    with app.app_context():
+        from creditsvc.db.models import Contract
+
+        row = db.session().get(Contract, "dk-support")
+        document = copy.deepcopy(row.policy_document)
+        document["business_hours"].update(start="+8:00", end="\u0661\u0666:00", extra_closed_dates=["2026-W37-4"])
+        row.policy_document = document
+        row.policy_version = "legacy-hours"
+        db.session().commit()
+    case = {"id": "c1", "level": 1, "started_at": "2026-09-10T10:00:00+02:00", "ended_at": "2026-09-10T11:00:00+02:00"}
+    posted = client.post("/v1/contracts/dk-support/support-cases", json=case)
+    assert posted.status_code == 201, posted.json
+    response = client.get("/v1/contracts/dk-support/statements/2026-09")
+    assert response.status_code == 200
+    # Thursday 10 September 2026 (2026-W37-4) is closed: the hour is after hours
+    assert [line["kind"] for line in response.json["support"]["lines"]] == ["after_hours"]
+
+
 def test_a_record_with_the_same_id_and_other_content_is_a_409_unless_it_supersedes(client, app):
     put_contract(client)
     client.post("/v1/contracts/acme-3cx/incidents", json=INCIDENT)
@@ -459,7 +481,8 @@ def test_a_whole_number_written_with_a_decimal_point_is_a_whole_number_in_a_stor
                                               "overrides": {"support_billing": {"minimum_minutes": 30.0}}}}
     put_contract(client, dk)
     case = {**OCTOBER_DK["support_cases"][0]}  # 7 minutes, billed as the minimum
-    assert client.post("/v1/contracts/dk-support/support-cases", json=case).status_code == 201
+    posted = client.post("/v1/contracts/dk-support/support-cases", json=case)
+    assert posted.status_code == 201, posted.json
     stored = client.get("/v1/contracts/dk-support/statements/2026-10")
     assert stored.status_code == 200 and stored.json["support"]["lines"][0]["seconds"] == 1800
     calculated = client.post("/v1/calculations", json={"contract": dk, "period": "2026-10",
@@ -787,7 +810,8 @@ def test_a_support_case_sent_again_with_other_km_is_a_409(client, app):
     # km is content: a retry that drove another distance is not the same case
     put_contract(client, OCTOBER_DK["contract"])
     case = OCTOBER_DK["support_cases"][1]
-    assert client.post("/v1/contracts/dk-support/support-cases", json=case).status_code == 201
+    posted = client.post("/v1/contracts/dk-support/support-cases", json=case)
+    assert posted.status_code == 201, posted.json
     conflict = client.post("/v1/contracts/dk-support/support-cases", json={**case, "km": 41})
     assert conflict.status_code == 409 and conflict.json["code"] == "record_conflict"
     assert client.get("/v1/contracts/dk-support/statements/2026-10").json["support"]["lines"][-1]["km"] == "40"
