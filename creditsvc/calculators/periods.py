@@ -44,7 +44,13 @@ class Period:
         """The last local date inside the period (the end is exclusive): the date of its last second.
         Not `end - 1 µs`, which is wall-clock arithmetic: where the clocks skip the end's midnight
         (Santiago, 6 September 2026) it named the day the period ends on."""
-        return datetime.fromtimestamp(self.end_ts - 1, self.end.tzinfo).date()
+        return last_local_date(self.end, self.end.tzinfo)
+
+
+def last_local_date(end: datetime, zone) -> date:
+    """The local date of the last second before an (exclusive) end: found on the instant, as
+    `end - 1 s` on a local time is wall-clock arithmetic."""
+    return datetime.fromtimestamp(epoch(end) - 1, zone).date()
 
 
 def local_midnight(day: date, zone: ZoneInfo) -> datetime:
@@ -65,10 +71,11 @@ def local_days(year: int, month: int, zone: ZoneInfo) -> int:
     """The days a month has in a zone: a date the clocks skipped whole (Apia, 30 December 2011) is
     no day of it."""
     day, following, days = date(year, month, 1), add_months(date(year, month, 1), 1), 0
+    midnight = epoch(local_midnight(day, zone))
     while day < following:
-        after = day + timedelta(days=1)
-        days += epoch(local_midnight(after, zone)) > epoch(local_midnight(day, zone))
-        day = after
+        day += timedelta(days=1)
+        midnight, previous = epoch(local_midnight(day, zone)), midnight
+        days += midnight > previous
     return days
 
 
@@ -78,8 +85,14 @@ def month_period(label: str, zone: ZoneInfo) -> Period:
         raise DomainError("a period is written YYYY-MM", field="period", code="invalid_period")
     if not 1970 <= int(match.group(1)) < 2200:  # before date(): year 0 is no date at all
         raise DomainError("periods lie between 1970 and 2199", field="period", code="invalid_period")
-    first = date(int(match.group(1)), int(match.group(2)), 1)
-    return Period(label, local_midnight(first, zone), local_midnight(add_months(first, 1), zone))
+    return calendar_month(date(int(match.group(1)), int(match.group(2)), 1), zone)
+
+
+def calendar_month(first: date, zone: ZoneInfo) -> Period:
+    """The month starting on `first` in a zone, unchecked: also local December 1969 or January 2200,
+    which instants in [1970, 2200) UTC reach in Los Angeles or Kiritimati, and no label may name."""
+    return Period(f"{first.year:04d}-{first.month:02d}", local_midnight(first, zone),
+                  local_midnight(add_months(first, 1), zone))
 
 
 def explicit_period(start: datetime, end: datetime, zone: ZoneInfo) -> Period:
@@ -93,14 +106,10 @@ def months_in(period: Period, zone: ZoneInfo) -> list[Period]:
     """The calendar months (in `zone`) that overlap a period, in order."""
     first = period.start.date().replace(day=1)
     months = []
-    # Instants lie in [1970, 2200) UTC, so a month here may be local December 1969 or January 2200
-    # (Los Angeles, Kiritimati), which month_period refuses as a label: built here, never dropped.
-    while first.year <= 2200:
-        following = add_months(first, 1)
-        month = Period(f"{first.year:04d}-{first.month:02d}", local_midnight(first, zone),
-                       local_midnight(following, zone))
+    while first.year <= 2200:  # a period ends before 2200 UTC: at the latest in local January 2200
+        month = calendar_month(first, zone)
         if month.start_ts >= period.end_ts:
             break
         months.append(month)
-        first = following
+        first = add_months(first, 1)
     return months

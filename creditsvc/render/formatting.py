@@ -6,7 +6,7 @@ and only then formatted: the PDF prints exactly the JSON's figures.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
 from babel.dates import format_date, format_time
@@ -14,6 +14,7 @@ from babel import Locale
 from babel.numbers import format_currency, format_decimal, format_percent
 
 from ..calculators.money import round_money
+from ..calculators.periods import last_local_date
 from ..calculators.records import zone_named
 
 
@@ -65,9 +66,8 @@ class Formatter:
         return self.date(self.last_date(period_end))
 
     def last_date(self, period_end: str) -> date:
-        """The local date of a period's last second: the second is taken off the instant, not the
-        local time, where the clocks skip the end's midnight (Santiago, 6 September 2026)."""
-        return self.local(datetime.fromisoformat(period_end) - timedelta(seconds=1)).date()
+        """The local date of a period's last second (Santiago skips the midnight of 6 September 2026)."""
+        return last_local_date(datetime.fromisoformat(period_end), self.zone)
 
     def local_date(self, value: str) -> str:
         """The date of an instant in the contract's zone (an issue date is the customer's date)."""

@@ -7,6 +7,7 @@ month, numbered over each bug's whole history, as `repeat_bug_fines` computes th
 """
 from __future__ import annotations
 
+from datetime import date
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from ..calculators.fines import repeat_bug_fines
 from ..calculators.money import AmountOverflow
-from ..calculators.periods import month_period
+from ..calculators.periods import calendar_month
 from ..calculators.policy import Policy
 from ..db import models
 
@@ -39,7 +40,7 @@ def months_too_large(session: Session, contract_id: str, policy: Policy, currenc
     for label, bugs in sorted(bugs_in.items()):
         if bug_ids is not None and not bugs & bug_ids:
             continue
-        period = month_period(label, zone)
+        period = calendar_month(date(int(label[:4]), int(label[5:]), 1), zone)  # local 1969 or 2200 too
         try:
             repeat_bug_fines(policy.repeat_bug_fines, history, period.start_ts, period.end_ts, currency)
         except AmountOverflow as error:

@@ -387,6 +387,17 @@ def test_the_fines_check_is_the_statements_own_month_by_month_and_over_every_bug
     assert client.get("/v1/contracts/months/statements/2026-03").status_code == 200
 
 
+def test_a_bug_occurrence_in_local_december_1969_is_stored_and_its_month_computes(client):
+    # 1970-01-01T03:00Z is 31 December 1969 in Los Angeles: the fines check named that month by a label
+    # no period may have and refused the record (422 "periods lie between 1970 and 2199")
+    contract = {**CONTRACT_3CX, "id": "la", "timezone": "America/Los_Angeles", "starts_on": "1970-01-01",
+                "policy": {"template": "1office"}}
+    put_contract(client, contract)
+    occurrence = {"id": "b1", "bug_id": "X", "occurred_at": "1970-01-01T03:00:00Z"}
+    response = client.post("/v1/contracts/la/bug-occurrences", json=occurrence)
+    assert response.status_code == 201, response.json
+
+
 def test_new_terms_that_would_make_stored_fines_too_large_to_store_are_refused(client):
     contract = {**CONTRACT_3CX, "id": "terms", "policy": {"template": "1office"}}
     put_contract(client, contract)
