@@ -41,8 +41,10 @@ def requires(*roles: str):
                     return problem(415, "Unsupported Media Type", "Send the body as application/json.")
                 # JSON between systems is UTF-8 (RFC 8259 §8.1), and the body is read so: one that declares
                 # another charset would have had its text read as other characters than were meant.
+                # ASCII is UTF-8 as long as the bytes are ASCII.
                 charset = request.mimetype_params.get("charset", "utf-8").lower()
-                if charset not in ("utf-8", "utf8"):
+                if charset not in ("utf-8", "utf8") and not (
+                        charset in ("us-ascii", "ascii") and request.get_data(cache=True).isascii()):
                     return problem(415, "Unsupported Media Type",
                                    f"Send JSON as UTF-8: the body declares charset={charset[:40]}.")
             return view(*args, **kwargs)

@@ -253,10 +253,13 @@ def test_a_json_body_that_declares_a_charset_other_than_utf_8_gets_415_and_store
     assert response.status_code == 415 and response.mimetype == "application/problem+json"
     assert "charset=iso-8859-1" in response.json["detail"]
     assert client.get("/v1/contracts/latin").status_code == 404
-    for declared in ("utf-8", "UTF-8", "utf8", '"utf-8"'):
+    for declared in ("utf-8", "UTF-8", "utf8", '"utf-8"', "us-ascii"):  # ASCII bytes read the same as UTF-8
         response = client.post("/v1/calculations", data=json.dumps(body_3cx),
                                content_type=f"application/json; charset={declared}")
         assert response.status_code == 200, declared
+    response = client.put("/v1/contracts/latin", data=json.dumps(contract, ensure_ascii=False).encode(),
+                          content_type="application/json; charset=us-ascii")
+    assert response.status_code == 415 and client.get("/v1/contracts/latin").status_code == 404
 
 
 @pytest.mark.parametrize("method, url", [("post", "/v1/calculations"), ("put", "/v1/contracts/acme-3cx"),

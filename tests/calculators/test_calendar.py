@@ -185,14 +185,21 @@ def test_a_window_that_ends_in_the_autumn_changes_repeated_hour_counts_that_part
     assert seconds(fall, cph(2026, 10, 25), cph(2026, 10, 26)) == 2 * H
 
 
-@fast(80)
-@given(st.sampled_from([cph(2026, 3, 29), cph(2026, 10, 25)]).map(epoch),
-       st.integers(0, 5 * 60 - 1), st.integers(1, 5 * 60), st.integers(-86400, 86400), st.integers(0, 2 * 86400))
-def test_any_night_window_around_a_dst_change_matches_the_minute_by_minute_reference(day, opens, length, offset, span):
-    # windows that open or close inside the hour the change skips or repeats
+# Days the clocks change on: at 02:00 (Copenhagen), at midnight (Santiago, Havana), a whole day (Apia)
+CHANGES = [(CPH, datetime(2026, 3, 29)), (CPH, datetime(2026, 10, 25)), ("America/Santiago", datetime(2026, 9, 6)),
+           ("America/Santiago", datetime(2026, 4, 5)), ("America/Havana", datetime(2026, 11, 1)),
+           ("Pacific/Apia", datetime(2011, 12, 30))]
+
+
+@fast(120)
+@given(st.sampled_from(CHANGES), st.integers(0, 24 * 60 - 2), st.integers(1, 5 * 60), st.integers(-86400, 86400),
+       st.integers(0, 2 * 86400))
+def test_any_window_around_a_clock_change_matches_the_minute_by_minute_reference(change, opens, length, offset, span):
+    # windows that open or close inside the time a change skips or repeats, at night or at midnight
+    zone, day = change
     close = min(opens + length, 24 * 60 - 1)
     hours = BusinessHours(weekdays=frozenset(range(7)), start=time(opens // 60, opens % 60),
                           end=time(close // 60, close % 60), holidays=None)
-    start = day + offset
-    assert BusinessCalendar(hours, CPH).business_seconds(start, start + span) == reference_business_seconds(
-        hours, CPH, start, start + span)
+    start = epoch(day.replace(tzinfo=ZoneInfo(zone))) + offset
+    assert BusinessCalendar(hours, zone).business_seconds(start, start + span) == reference_business_seconds(
+        hours, zone, start, start + span)
