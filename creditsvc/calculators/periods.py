@@ -41,9 +41,8 @@ class Period:
 
     @cached_property
     def last_day(self) -> date:
-        """The last local date inside the period (the end is exclusive): the date of its last second.
-        Not `end - 1 µs`, which is wall-clock arithmetic: where the clocks skip the end's midnight
-        (Santiago, 6 September 2026) it named the day the period ends on."""
+        """The last local date inside the period (the end is exclusive). `end - 1 µs` on the local
+        time named the end's own day where the clocks skip its midnight (Santiago, 6 September 2026)."""
         return last_local_date(self.end, self.end.tzinfo)
 
 
