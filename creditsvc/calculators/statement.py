@@ -98,13 +98,15 @@ def daily_fee(contract: Contract, period: Period) -> Fraction:
 
 
 def exclusions_for(policy: Policy, *, outage: bool = False) -> Exclusions:
-    """The uptime section's exclusions (§3). The outage rule uses the same ones (§4), unless its own
-    section names them, which only policies without an uptime section need (1office)."""
+    """The uptime section's exclusions (§3). The outage rule uses the same ones (§4: "same exclusions
+    as section 3"); only a policy without an uptime section (1office) takes its outage section's own."""
     causes, notice = frozenset(), Decimal(24)
     if policy.uptime is not None:
         causes, notice = policy.uptime.excluded_causes, policy.uptime.maintenance_notice_hours
     section = policy.outage_credit
-    if outage and section is not None:
+    # 1office with an uptime section added by an override kept its template's outage list, and a
+    # critical outage the uptime section excluded still earned an outage credit
+    if outage and section is not None and policy.uptime is None:
         causes = section.excluded_causes if section.excluded_causes is not None else causes
         notice = section.maintenance_notice_hours if section.maintenance_notice_hours is not None else notice
     return Exclusions(causes, exact(notice) * 3600)

@@ -555,3 +555,19 @@ def test_a_support_case_over_a_business_window_the_spring_change_skips_bills_the
     assert response.status_code == 200
     lines = response.json["support"]["lines"]
     assert [(line["kind"], line["seconds"]) for line in lines] == [("after_hours", 4 * 3600)]
+
+
+def test_1office_with_an_uptime_section_added_takes_its_exclusions_for_the_outage_credit_too(client):
+    # the template's own outage list (maintenance) won, and an ISP outage the uptime section excludes
+    # earned 400,000 of outage credit: §4 says "same exclusions as section 3"
+    body = {"contract": {**SEPTEMBER_3CX["contract"], "fee": {"amount": "12000000", "per": "month"},
+                         "policy": {"template": "1office", "overrides": {"uptime": {
+                             "commitment_percent": "99.8", "bands": [{"from_percent": "0", "credit_percent": "10"}],
+                             "excluded_causes": ["isp"]}}}},
+            "period": "2026-09", "as_of": "2026-11-01T00:00:00Z",
+            "incidents": [{"id": "i", "started_at": "2026-09-10T09:00:00+07:00", "ended_at": "2026-09-10T13:00:00+07:00",
+                           "severity": "critical", "cause": "isp"}]}
+    statement = client.post("/v1/calculations", json=body).json
+    assert statement["uptime"]["downtime_seconds"] == 0
+    assert statement["outage_credit"]["downtime_seconds"] == 0 and statement["outage_credit"]["credit_amount"] == "0"
+    assert statement["credit_total"] == "0"

@@ -7,7 +7,7 @@ import pytest
 
 from creditsvc.calculators.outage import outage_credit
 from creditsvc.calculators.policy import OutagePolicy
-from creditsvc.calculators.records import epoch
+from creditsvc.calculators.records import Incident, epoch
 from creditsvc.calculators.uptime import Exclusions
 
 from tests.calculators.factories import (
@@ -192,17 +192,26 @@ def test_under_incident_scope_reports_that_only_touch_are_two_outages():
     assert (touching.downtime_seconds, touching.blocks) == (3 * H, 0)  # 1 h 30 and 1 h 30, each rounded down
 
 
-def test_outage_exclusions_never_change_the_uptime_figures():
+def test_with_an_uptime_section_the_outage_rule_takes_its_exclusions_not_the_outage_sections_own():
+    # §4: "same exclusions as section 3". The outage section's own list is for policies without an
+    # uptime section (1office); with one, a datacenter outage the uptime section excludes earned an
+    # outage credit all the same, and the outage list never changes the uptime figures either
     from creditsvc.calculators.policy import Policy
     from tests.calculators.factories import policy_3cx
 
     base = policy_3cx()
-    with_outage = Policy(**{**base.__dict__, "outage_credit": OutagePolicy(excluded_causes=frozenset())})
+    with_outage = Policy(**{**base.__dict__, "outage_credit": OutagePolicy(excluded_causes=frozenset(),
+                                                                         maintenance_notice_hours=D(1))})
     datacenter = outage("D", hcm(2026, 9, 12, 1), 2 * H, "third_party", severity="critical")
     plain = statement(make_contract(base, fee=FEE), "2026-09", incidents=(datacenter,))
     both = statement(make_contract(with_outage, fee=FEE), "2026-09", incidents=(datacenter,))
     assert plain.uptime.downtime_seconds == both.uptime.downtime_seconds == 0
-    assert both.outage_credit.downtime_seconds == 2 * H  # the outage rule counts it, as its section says
+    assert both.outage_credit.downtime_seconds == 0 and both.outage_credit.credit_amount == 0
+    # maintenance announced 2 h ahead: under the uptime section's 24 h it counts, whatever the outage's 1 h says
+    maintenance = outage("M", hcm(2026, 9, 14, 1), 2 * H, "maintenance", severity="critical")
+    maintenance = Incident(**{**maintenance.__dict__, "notice_given_at": hcm(2026, 9, 13, 23)})
+    counted = statement(make_contract(with_outage, fee=FEE), "2026-09", incidents=(maintenance,))
+    assert counted.uptime.downtime_seconds == counted.outage_credit.downtime_seconds == 2 * H
 
 
 def test_excluded_time_inside_a_critical_outage_is_not_counted():
