@@ -33,16 +33,17 @@ def months_too_large(session: Session, contract_id: str, policy: Policy, currenc
     zone = ZoneInfo(timezone)
     history = [bug_record(row) for row in session.execute(
         select(models.BugOccurrence).where(models.BugOccurrence.contract_id == contract_id)).scalars()]
-    bugs_in: dict[str, set[str]] = {}
+    bugs_in: dict[date, set[str]] = {}  # by the local month's first day
     for occurrence in history:
-        bugs_in.setdefault(f"{occurrence.occurred_at.astimezone(zone):%Y-%m}", set()).add(occurrence.bug_id)
+        local = occurrence.occurred_at.astimezone(zone)
+        bugs_in.setdefault(date(local.year, local.month, 1), set()).add(occurrence.bug_id)
     too_large = {}
-    for label, bugs in sorted(bugs_in.items()):
+    for first, bugs in sorted(bugs_in.items()):
         if bug_ids is not None and not bugs & bug_ids:
             continue
-        period = calendar_month(date(int(label[:4]), int(label[5:]), 1), zone)  # local 1969 or 2200 too
+        period = calendar_month(first, zone)  # local December 1969 or January 2200 too
         try:
             repeat_bug_fines(policy.repeat_bug_fines, history, period.start_ts, period.end_ts, currency)
         except AmountOverflow as error:
-            too_large[label] = (f"{label}: {error.message}", bugs)
+            too_large[period.label] = (f"{period.label}: {error.message}", bugs)
     return too_large
