@@ -9,7 +9,7 @@ from flask import current_app, g, request
 from .. import db
 from ..services.auth import KeyCache, authenticate
 from .docs import problems
-from .errors import problem
+from .errors import problem, title
 
 
 def init_app(app) -> None:
@@ -21,6 +21,8 @@ def requires(*roles: str):
     is not JSON is refused (415) only after it."""
 
     def decorator(view):
+        allowed = query_names(view)
+
         @wraps(view)
         def wrapper(*args, **kwargs):
             header = request.headers.get("Authorization", "")
@@ -47,15 +49,33 @@ def requires(*roles: str):
                         charset in ("us-ascii", "ascii") and request.get_data(cache=True).isascii()):
                     return problem(415, "Unsupported Media Type",
                                    f"Send JSON as UTF-8: the body declares charset={charset[:40]}.")
+            # A parameter the endpoint does not take is refused, not ignored: `?asof=` (for `?as_of=`) would
+            # have computed the statement as of now, and `?format=pdf` where there is no PDF given JSON.
+            unknown = sorted(name for name in request.args if name not in allowed)
+            if unknown:
+                return problem(422, title(422), "The request does not validate: see errors.", code="validation_error",
+                               errors={f"query.{name[:60]}": ["Unknown field."] for name in unknown[:20]})
             return view(*args, **kwargs)
 
         wrapper._apidoc = deepcopy(getattr(view, "_apidoc", {}))
         manual = wrapper._apidoc.setdefault("manual_doc", {})
         manual["security"] = [{"bearerAuth": []}]
         manual["x-roles"] = ["admin", *roles]  # api.md's table, for a client that reads only the spec
-        return problems(401, 403, 503)(wrapper)  # 503: every keyed request reads the database
+        # 503: every keyed request reads the database; 422: a query parameter the endpoint does not take
+        return problems(401, 403, 422, 503)(wrapper)
 
     return decorator
+
+
+def query_names(view) -> frozenset[str]:
+    """The query parameters an endpoint declares (its `arguments` with location="query")."""
+    names = set()
+    for parameter in getattr(view, "_apidoc", {}).get("arguments", {}).get("parameters", []):
+        if parameter["in"] == "query":
+            schema = parameter["schema"]
+            schema = schema() if isinstance(schema, type) else schema
+            names.update(field.data_key or name for name, field in schema.load_fields.items())
+    return frozenset(names)
 
 
 ANY_ROLE = ("billing", "accounting", "sales")

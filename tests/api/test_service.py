@@ -699,6 +699,39 @@ def test_every_endpoint_answers_every_role_exactly_as_api_md_says(client, client
     assert client_as(None).get("/openapi.yaml").status_code == 200
 
 
+def _stored_rows(app) -> dict:
+    return {model.__name__: count(app, model) for model in (models.Contract, models.Incident, models.BugOccurrence,
+                                                            models.SupportCase, models.Ticket, models.CreditNote)}
+
+
+def test_every_endpoint_refuses_a_query_parameter_it_does_not_take_and_stores_nothing(client, app):
+    # `?asof=` for `?as_of=` computed the statement as of now without a word, and a typo on a record
+    # POST stored it as if it had not been sent
+    _store_september(client)
+    number = client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-09"}).json["number"]
+    before = _stored_rows(app)
+    for method, path, body, _ in ENDPOINTS:
+        response = client.open(path.format(number=number) + "?asof=2026-10-01T00:00:00Z", method=method, json=body)
+        assert response.status_code == 422, (method, path, response.json)
+        assert response.json["errors"] == {"query.asof": ["Unknown field."]}, (method, path)
+        assert response.mimetype == "application/problem+json"
+    assert _stored_rows(app) == before
+
+
+def test_a_statement_takes_as_of_and_refuses_it_misspelt(client):
+    _store_september(client)
+    as_of = SEPTEMBER_3CX["as_of"]
+    assert client.get(f"/v1/contracts/acme-3cx/statements/2026-09?as_of={as_of}").status_code == 200
+    refused = client.get(f"/v1/contracts/acme-3cx/statements/2026-09?as_of={as_of}&asof={as_of}&Format=pdf")
+    assert refused.status_code == 422
+    assert refused.json["errors"] == {"query.Format": ["Unknown field."], "query.asof": ["Unknown field."]}
+
+
+def test_an_unknown_query_parameter_is_looked_at_only_after_the_key_and_its_role(client_as):
+    assert client_as(None).get("/v1/contracts/acme-3cx?x=1").status_code == 401
+    assert client_as("sales").get("/v1/contracts/acme-3cx/statements/2026-09?x=1").status_code == 403
+
+
 def test_the_spec_names_each_endpoints_roles_as_api_md_does():
     # a client that reads only openapi.yaml learned of a bearer key, not which role an operation needs
     spec = yaml.safe_load((Path(__file__).resolve().parents[2] / "openapi.yaml").read_text("utf-8"))
