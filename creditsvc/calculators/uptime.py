@@ -67,6 +67,7 @@ class UptimeResult:
     credit_amount: Decimal
     termination_right: bool
     termination_notice_deadline: date | None
+    capped: bool = False  # the credit cap, not credit_percent of the fee, set the amount
 
     @property
     def band_from_percent(self) -> Decimal | None:
@@ -108,7 +109,8 @@ def uptime_credit(
                       default=policy.commitment_percent)
     credit_percent = band.credit_percent if band else Decimal(0)
     cap = exact(policy.credit_cap_percent) / 100 * period_fee
-    amount = min(exact(credit_percent) / 100 * period_fee, cap)
+    uncapped = exact(credit_percent) / 100 * period_fee
+    amount = min(uncapped, cap)
     termination = bool(band and band.termination_right)
     return UptimeResult(
         service_seconds=service_seconds,
@@ -123,4 +125,5 @@ def uptime_credit(
         termination_right=termination,
         # seed 001: notice no later than 30 days from the last day of the month concerned
         termination_notice_deadline=last_day + timedelta(days=policy.termination_notice_days) if termination else None,
+        capped=uncapped > cap,
     )

@@ -59,6 +59,7 @@ class UptimeSchema(Schema):
     credit_amount = Money()
     termination_right = fields.Boolean()
     termination_notice_deadline = fields.Date(allow_none=True)
+    capped = fields.Boolean(metadata={"description": "credit_cap_percent, not credit_percent of the fee, set the amount"})
 
 
 class OutageSchema(Schema):

@@ -102,8 +102,18 @@ def issue(session: Session, contract_id: str, period: str, *, supersede: bool = 
 
 def _same_note(note: CreditNote, statement: dict, inputs: dict) -> bool:
     """Would the note be issued again as it is: the same figures from the same terms, records and seller?"""
-    return canonical_json(_settled(note.statement)) == canonical_json(_settled(statement)) and \
+    return canonical_json(_settled(_figures(note.statement))) == canonical_json(_settled(_figures(statement))) and \
         canonical_json(_terms(note.inputs)) == canonical_json(_terms(inputs))
+
+
+def _figures(statement: dict) -> dict:
+    """The statement without `uptime.capped`: notes issued before it existed lack it, and it follows
+    from the figures and the policy, which `_terms` compares (a retried correction of such a note
+    would otherwise void it and issue the same figures under a new number)."""
+    uptime = statement.get("uptime")
+    if not uptime or "capped" not in uptime:
+        return statement
+    return {**statement, "uptime": {k: v for k, v in uptime.items() if k != "capped"}}
 
 
 def _terms(inputs: dict) -> dict:

@@ -1075,3 +1075,17 @@ def test_a_support_case_without_km_is_stored_as_the_spec_says_with_0_km(client):
     for km in (0, "0.00", None):  # the same content, however "no driving" is written
         again = client.post("/v1/contracts/dk-support/support-cases", json={**case, "km": km})
         assert again.status_code == 200 and again.json["unchanged"] == 1, (km, again.json)
+
+
+def test_a_retried_correction_of_a_note_issued_before_uptime_said_capped_is_the_live_note(client, app):
+    # Notes issued before the statement's uptime said `capped` do not hold it: the figures are the
+    # same, so a retried correction must not void the note and issue them again under a new number.
+    _store_september(client)
+    first = client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-09"}).json
+    assert first["uptime"]["capped"] is False
+    with app.app_context():
+        row = db.session().get(models.CreditNote, first["number"])
+        row.statement = {**row.statement, "uptime": {k: v for k, v in row.statement["uptime"].items() if k != "capped"}}
+        db.session().commit()
+    same = client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-09", "supersede": True})
+    assert same.status_code == 200 and same.json["number"] == first["number"] and same.json["status"] == "issued"

@@ -639,3 +639,27 @@ def test_a_period_ending_at_a_skipped_midnight_is_printed_to_the_day_before(clie
     assert render.period_label(statement["period"], fmt) == "2026-08-06–2026-09-05"
     text = text_of(client.post("/v1/calculations?format=pdf&lang=en", json=body).data)
     assert "September 5, 2026" in text and "September 6, 2026" not in text
+
+
+def test_a_capped_uptime_credit_says_it_is_capped_rather_than_equal_to_its_percent_of_the_fee(client):
+    # credit_cap_percent 10 of a 20,000,000 fee: 25 % gives 2,000,000, and the PDF printed
+    # "25% = ₫2,000,000" under "Period fee ₫20,000,000": 25 % of it is 5,000,000.
+    body = copy.deepcopy(SEPTEMBER_3CX)
+    body["contract"] = {**VIETNAMESE, "policy": {"template": "3cx-vn", "overrides": {
+        "uptime": {"credit_cap_percent": "10"}}}}
+    body["incidents"] = [{**body["incidents"][0], "started_at": "2026-09-02T00:00:00+07:00",
+                          "ended_at": "2026-09-05T00:00:00+07:00"}]  # 72 h: 90 %, band [0, 94.5) -> 25 %
+    uptime = client.post("/v1/calculations", json=body).json["uptime"]
+    assert (uptime["credit_percent"], uptime["credit_amount"], uptime["capped"]) == ("25", "2000000", True)
+    expected = {"en": ("25%, capped: ₫2,000,000", "25% = ₫2,000,000"),
+                "da": ("25 %, begrænset: 2.000.000 ₫", "25 % = 2.000.000 ₫"),
+                "vi": ("25%, đã giới hạn: 2.000.000 ₫", "25% = 2.000.000 ₫")}
+    for locale, (said, unsaid) in expected.items():
+        text = squeezed(text_of(client.post(f"/v1/calculations?format=pdf&lang={locale}", json=body).data))
+        assert squeezed(said) in text and squeezed(unsaid) not in text, locale
+    # uncapped, the credit is its percent of the fee, and says so
+    body["contract"]["policy"] = {"template": "3cx-vn"}
+    uptime = client.post("/v1/calculations", json=body).json["uptime"]
+    assert (uptime["credit_amount"], uptime["capped"]) == ("5000000", False)
+    text = squeezed(text_of(client.post("/v1/calculations?format=pdf&lang=en", json=body).data))
+    assert "25%=₫5,000,000" in text and "capped" not in text
