@@ -204,7 +204,7 @@ def render_pdf(statement: dict[str, Any], contract: dict[str, Any], locale: str,
     """
     fonts, stylesheet = _font_config()
     fetcher = fetcher or AssetFetcher()
-    fmt = Formatter(locale, statement["currency"], contract["timezone"])
+    fmt = Formatter(locale, statement["currency"], contract["timezone"], html=True)
     template = environment(locale).get_template("credit_note.html" if note else "statement.html")
     with localcontext(Context(prec=100)):  # Babel formats in the current context: 28 digits would round
         html = template.render(s=statement, contract=contract, customer=contract.get("customer") or {},

@@ -6,12 +6,14 @@ and only then formatted: the PDF prints exactly the JSON's figures.
 """
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 
 from babel.dates import format_date, format_time
 from babel import Locale
-from babel.numbers import format_currency, format_decimal, format_percent
+from babel.numbers import format_currency, format_decimal, format_percent, get_group_symbol
+from markupsafe import Markup, escape
 
 from ..calculators.money import round_money
 from ..calculators.periods import last_local_date
@@ -19,10 +21,13 @@ from ..calculators.records import zone_named
 
 
 class Formatter:
-    def __init__(self, locale: str, currency: str, timezone: str):
+    def __init__(self, locale: str, currency: str, timezone: str, *, html: bool = False):
+        """`html`: amounts as HTML for the documents, which wrap a long one only between its digit groups."""
         self.locale = locale
         self.currency = currency
         self.zone = zone_named(timezone)  # a zone this host lacks: a 422 problem, not a 500
+        self._html = html
+        self._group = re.compile(rf"(?<=\d){re.escape(get_group_symbol(locale))}(?=\d)")
         self._percent_pattern = Locale.parse(locale).percent_formats[None].pattern
         if "#,##0" not in self._percent_pattern:
             raise ValueError(f"unexpected percent pattern for {locale}: {self._percent_pattern!r}")
@@ -30,7 +35,16 @@ class Formatter:
     def money(self, amount: str | Decimal | None) -> str:
         if amount is None:
             return ""
-        return format_currency(round_money(Decimal(amount), self.currency), self.currency, locale=self.locale)
+        return self._wrappable(format_currency(round_money(Decimal(amount), self.currency), self.currency,
+                                               locale=self.locale))
+
+    def _wrappable(self, text: str) -> str:
+        """In HTML, a line-break opportunity (<wbr>) after each digit group's separator: a cell too
+        narrow for a long amount broke it anywhere (its CSS must, or the amount would run off the
+        page), so "₫137,438,953,472,000,000" printed as "₫137,438,953,472,000,00" and "0"."""
+        if not self._html:
+            return text
+        return Markup(self._group.sub(lambda m: m.group() + "<wbr>", str(escape(text))))
 
     def number(self, value: str | Decimal | int | None, places: int | None = None) -> str:
         if value is None:
@@ -43,7 +57,8 @@ class Formatter:
         """A price per hour or km: every digit it has (a discounted rate may have more than the currency)."""
         if value is None:
             return ""
-        return format_currency(Decimal(value), self.currency, locale=self.locale, decimal_quantization=False)
+        return self._wrappable(format_currency(Decimal(value), self.currency, locale=self.locale,
+                                               decimal_quantization=False))
 
     def percent(self, value: str | Decimal | None) -> str:
         """In the locale's own percent pattern (99.6527% in en and vi, 99,6527 % in da), with every

@@ -663,3 +663,48 @@ def test_a_capped_uptime_credit_says_it_is_capped_rather_than_equal_to_its_perce
     assert (uptime["credit_amount"], uptime["capped"]) == ("5000000", False)
     text = squeezed(text_of(client.post("/v1/calculations?format=pdf&lang=en", json=body).data))
     assert "25%=₫5,000,000" in text and "capped" not in text
+
+
+def _breaks(text: str, formatted: str) -> list[str]:
+    """Where `text` (extracted from a PDF) wraps `formatted` across lines: for each line break inside
+    it that `formatted` has no space at, the characters before the break (up to 4)."""
+    pattern = r"\s*".join(re.escape(ch) for ch in formatted if not ch.isspace())
+    found = re.search(pattern, text)
+    assert found, formatted
+
+    def spaces(s):  # positions, counted in non-space characters, that white space follows
+        count, at = 0, set()
+        for ch in s:
+            if ch.isspace():
+                at.add(count)
+            else:
+                count += 1
+        return at
+
+    bare = squeezed(formatted)
+    return [bare[max(0, i - 4):i] for i in sorted(spaces(found.group()) - spaces(formatted))]
+
+
+def test_a_long_amount_wraps_between_its_digit_groups_never_inside_one(client):
+    # The 40th occurrence of a 1office bug is fined 500,000 x 2^38 = 137,438,953,472,000,000 VND; its
+    # cell printed "₫137,438,953,472,000,00" and, on the next line, "0": the first line reads as a
+    # number ten times smaller. In vi and da "1.099.511.627.776.000.00" and "0 ₫".
+    body = copy.deepcopy(SEPTEMBER_3CX)
+    body["contract"] = {**VIETNAMESE, "policy": {"template": "1office"}}
+    body["tickets"], body["incidents"] = [], []
+    body["bug_occurrences"] = [{"id": f"a{k}", "bug_id": "B", "occurred_at": f"2026-08-01T00:00:{k:02d}Z"}
+                               for k in range(36)] + \
+                              [{"id": f"b{k}", "bug_id": "B", "occurred_at": f"2026-09-0{k + 1}T00:00:00Z"}
+                               for k in range(8)]  # occurrences 37 to 44 in September
+    statement = client.post("/v1/calculations", json=body).json
+    fines = statement["repeat_bug_fines"]
+    assert fines["items"][3] == {**fines["items"][3], "occurrence": 40, "amount": "137438953472000000"}
+    wrapped = 0
+    for locale in ("en", "vi", "da"):
+        text = text_of(client.post(f"/v1/calculations?format=pdf&lang={locale}", json=body).data)
+        group = "," if locale == "en" else "."
+        for amount in [item["amount"] for item in fines["items"]] + [fines["total"]]:
+            breaks = _breaks(text, money(amount, "VND", locale))
+            assert all(before.endswith(group) for before in breaks), (locale, amount, breaks)
+            wrapped += len(breaks)
+    assert wrapped  # the long ones do wrap: this tests where
