@@ -206,7 +206,9 @@ def _resolve(spec: Mapping[str, Any]) -> tuple[dict[str, Any], Policy]:
         raise PolicyError({"_": ["A policy is an object: a full policy or {template, overrides}."]})
     if "template" not in spec:
         document = _whole_numbers_as_int(dict(spec))
-        return document, load_policy(document)
+        policy = load_policy(document)
+        _refuse_new_input(document, policy, None, None)
+        return document, policy
     unknown = set(spec) - {"template", "overrides"}
     if unknown:
         raise PolicyError({key: ["Unknown field."] for key in sorted(unknown)})
@@ -217,11 +219,74 @@ def _resolve(spec: Mapping[str, Any]) -> tuple[dict[str, Any], Policy]:
         raise PolicyError({"template": ["Not a valid string."]})
     if not isinstance(overrides, Mapping):
         raise PolicyError({"overrides": ["Overrides are an object."]})
-    document = _whole_numbers_as_int(deep_merge(template_document(spec["template"]), overrides))
+    template = template_document(spec["template"])
+    document = _whole_numbers_as_int(deep_merge(template, overrides))
     try:
-        return document, load_policy(document)
+        policy = load_policy(document)
     except PolicyError as error:
         raise PolicyError({_origin(path, overrides): texts for path, texts in error.errors.items()}) from None
+    _refuse_new_input(document, policy, template, overrides)
+    return document, policy
+
+
+def _refuse_new_input(document: Mapping[str, Any], policy: Policy, template: Mapping[str, Any] | None,
+                      overrides: Mapping[str, Any] | None) -> None:
+    """Rules a policy sent to the service must keep that a stored one (load_stored_policy) is not held
+    to, so a contract stored before them still reads. Errors name the field to state: under
+    `overrides.` when the policy is a template's."""
+    errors = _amounts_in_another_currency(document, template, overrides)
+    if errors:
+        prefix = "" if template is None else "overrides."
+        raise PolicyError({prefix + path: texts for path, texts in errors.items()})
+
+
+# The amounts of a policy and the currency each default is written in (rules.md §5: "500,000 VND";
+# §6: "800 DKK and 1,095 DKK", "3.52 DKK/km"); None: no default.
+AMOUNT_FIELDS: tuple[tuple[tuple[str, ...], str | None], ...] = (
+    (("repeat_bug_fines", "base_amount"), "VND"),
+    (("repeat_bug_fines", "max_fine"), None),
+    (("support_billing", "rates"), "DKK"),
+    (("support_billing", "mileage_rate"), "DKK"),
+)
+
+
+def _at(node: Any, path: tuple[str, ...]) -> Any:
+    for part in path:
+        if not isinstance(node, Mapping) or node.get(part) is None:
+            return None
+        node = node[part]
+    return node
+
+
+def _amounts_in_another_currency(document: Mapping[str, Any], template: Mapping[str, Any] | None,
+                                 overrides: Mapping[str, Any] | None) -> dict[str, list[str]]:
+    """An amount means what it says only in the currency it was written in. A default is in the
+    seed's currency: the fines of a DKK policy defaulted to 500,000 DKK, the rates of a VND one to
+    800 VND an hour. A template's amounts are in the template's currency: 1office with its currency
+    overridden to DKK fined 500,000 DKK. Such an amount must be stated in the policy's currency."""
+    currency = document.get("currency")
+    errors: dict[str, list[str]] = {}
+    for path, default_currency in AMOUNT_FIELDS:
+        if not isinstance(document.get(path[0]), Mapping):
+            continue  # the section is absent: nothing is computed
+        name = ".".join(path)
+        stated = _at(document, path)
+        if stated is None:
+            if default_currency is not None and currency != default_currency:
+                errors[name] = [f"The default is in {default_currency}; a {currency} policy states its own."]
+            continue
+        template_currency = template.get("currency") if template is not None else currency
+        for leaf in _leaves(stated, path):
+            if template_currency != currency and _at(template, leaf) is not None and _at(overrides, leaf) is None:
+                errors[".".join(leaf)] = [f"The template's amount is in {template_currency}; "
+                                          f"a {currency} policy states its own."]
+    return errors
+
+
+def _leaves(value: Any, path: tuple[str, ...]) -> list[tuple[str, ...]]:
+    if isinstance(value, Mapping):
+        return [leaf for key, item in value.items() for leaf in _leaves(item, path + (str(key),))]
+    return [path]
 
 
 def _whole_numbers_as_int(value: Any) -> Any:

@@ -500,7 +500,8 @@ def test_the_auth_scheme_is_case_insensitive(client_as, keys):
 def test_a_rate_with_four_decimals_is_accepted(client, body_3cx):
     # amounts take up to 4 decimal places (NUMERIC(38, 4)); the 4th is not one too many, the 5th is
     overrides = body_3cx["contract"]["policy"].setdefault("overrides", {})
-    overrides.setdefault("support_billing", {})["rates"] = {"1": "300000.1234", "2": "450000"}
+    # a VND policy states its mileage rate too: the default, 3.52, is DKK (rules.md §6)
+    overrides.setdefault("support_billing", {"mileage_rate": "3000"})["rates"] = {"1": "300000.1234", "2": "450000"}
     response = client.post("/v1/calculations", json=body_3cx)
     assert response.status_code == 200, response.json
     overrides["support_billing"]["rates"]["1"] = "300000.12345"

@@ -197,3 +197,38 @@ def test_a_policy_stating_amounts_must_name_its_currency(section):
 def test_absent_or_null_overrides_are_the_template_as_it_is():
     assert resolve({"template": "hvn"})[1] == resolve({"template": "hvn", "overrides": None})[1] == \
         resolve({"template": "hvn", "overrides": {}})[1]
+
+
+@pytest.mark.parametrize("spec, field", [
+    ({"name": "mine", "currency": "DKK", "repeat_bug_fines": {}}, "repeat_bug_fines.base_amount"),
+    ({"template": "oneoffice-dk", "overrides": {"repeat_bug_fines": {}}}, "overrides.repeat_bug_fines.base_amount"),
+    ({"template": "3cx-vn", "overrides": {"support_billing": {}}}, "overrides.support_billing.rates"),
+    ({"template": "3cx-vn", "overrides": {"support_billing": {"rates": {"1": "300000", "2": "450000"}}}},
+     "overrides.support_billing.mileage_rate"),
+])
+def test_a_default_amount_is_refused_in_another_currency_than_its_own(spec, field):
+    # rules.md §5 and §6: the defaults are 500,000 VND, 800 and 1,095 DKK and 3.52 DKK/km; a DKK policy
+    # fined 500,000 DKK and a VND one billed 800 VND an hour
+    with pytest.raises(PolicyError) as caught:
+        resolve(spec)
+    assert field in caught.value.errors
+
+
+@pytest.mark.parametrize("template, currency, fields", [
+    ("1office", "DKK", {"overrides.repeat_bug_fines.base_amount"}),
+    ("oneoffice-dk", "EUR", {"overrides.support_billing.rates.1", "overrides.support_billing.rates.2",
+                             "overrides.support_billing.mileage_rate"}),
+])
+def test_a_templates_amounts_are_refused_under_another_currency_until_restated(template, currency, fields):
+    with pytest.raises(PolicyError) as caught:
+        resolve({"template": template, "overrides": {"currency": currency}})
+    assert set(caught.value.errors) == fields
+    restated = {"repeat_bug_fines": {"base_amount": "70"}} if template == "1office" else \
+        {"support_billing": {"rates": {"1": "100", "2": "150"}, "mileage_rate": "0.5"}}
+    assert resolve({"template": template, "overrides": {"currency": currency, **restated}})[1].currency == currency
+
+
+def test_a_stored_policy_with_a_default_amount_in_another_currency_still_reads():
+    from creditsvc.policies import load_stored_policy
+    assert load_stored_policy({"name": "mine", "currency": "DKK", "repeat_bug_fines": {}}).repeat_bug_fines \
+        .base_amount == Decimal(500000)
