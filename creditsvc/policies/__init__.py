@@ -22,7 +22,8 @@ from marshmallow import ValidationError, fields
 from ..calculators.errors import DomainError
 from ..calculators.policy import Policy
 from ..canonical import canonical_json
-from ..schemas.fields import MAX_INTEGER_DIGITS
+from ..calculators.money import CURRENCY_EXPONENTS
+from ..schemas.fields import MAX_INTEGER_DIGITS, decimal_places
 from .schema import PolicySchema
 
 TEMPLATE_NAMES = ("1office", "3cx-vn", "hvn", "oneoffice-dk", "phanmemvang")
@@ -235,6 +236,7 @@ def _refuse_new_input(document: Mapping[str, Any], policy: Policy, template: Map
     to, so a contract stored before them still reads. Errors name the field to state: under
     `overrides.` when the policy is a template's."""
     errors = _amounts_in_another_currency(document, template, overrides)
+    errors.update(_amounts_past_minor_units(policy))
     if errors:
         prefix = "" if template is None else "overrides."
         raise PolicyError({prefix + path: texts for path, texts in errors.items()})
@@ -281,6 +283,25 @@ def _amounts_in_another_currency(document: Mapping[str, Any], template: Mapping[
                 errors[".".join(leaf)] = [f"The template's amount is in {template_currency}; "
                                           f"a {currency} policy states its own."]
     return errors
+
+
+def _amounts_past_minor_units(policy: Policy) -> dict[str, list[str]]:
+    """A fine or breach credit is credited as it is: like a contract's fee, it has at most its
+    currency's decimals. A max_fine of 100.5 VND let fines of 101 VND through (rounded half up), and a
+    base_amount of 0.5 VND fined 1 VND."""
+    if policy.currency not in CURRENCY_EXPONENTS:
+        return {}
+    places = CURRENCY_EXPONENTS[policy.currency]
+    amounts = []
+    if policy.repeat_bug_fines is not None:
+        amounts += [("repeat_bug_fines.base_amount", policy.repeat_bug_fines.base_amount),
+                    ("repeat_bug_fines.max_fine", policy.repeat_bug_fines.max_fine)]
+    if policy.ticket_targets is not None:
+        amounts += [(f"ticket_targets.priorities.{name}.breach_credit", target.breach_credit)
+                    for name, target in policy.ticket_targets.priorities.items()]
+    message = f"A {policy.currency} amount has at most {places} decimal places." if places else \
+        f"A {policy.currency} amount is a whole number."
+    return {path: [message] for path, amount in amounts if amount is not None and decimal_places(amount) > places}
 
 
 def _leaves(value: Any, path: tuple[str, ...]) -> list[tuple[str, ...]]:

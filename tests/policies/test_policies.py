@@ -232,3 +232,19 @@ def test_a_stored_policy_with_a_default_amount_in_another_currency_still_reads()
     from creditsvc.policies import load_stored_policy
     assert load_stored_policy({"name": "mine", "currency": "DKK", "repeat_bug_fines": {}}).repeat_bug_fines \
         .base_amount == Decimal(500000)
+
+
+@pytest.mark.parametrize("overrides, field", [
+    ({"repeat_bug_fines": {"max_fine": "100.5"}}, "overrides.repeat_bug_fines.max_fine"),
+    ({"repeat_bug_fines": {"base_amount": "0.5"}}, "overrides.repeat_bug_fines.base_amount"),
+    ({"ticket_targets": {"priorities": {"critical": {"breach_credit": "1000.5"}}}},
+     "overrides.ticket_targets.priorities.critical.breach_credit"),
+])
+def test_a_credited_amount_has_at_most_its_currencys_decimals(overrides, field):
+    # as a contract's fee: a max_fine of 100.5 VND let fines of 101 VND through, rounded half up
+    with pytest.raises(PolicyError) as caught:
+        resolve({"template": "1office", "overrides": overrides})
+    assert set(caught.value.errors) == {field}
+    dkk = resolve({"template": "oneoffice-dk", "overrides": {"repeat_bug_fines": {"base_amount": "10.50",
+                                                                                   "max_fine": "100.5000"}}})[1]
+    assert dkk.repeat_bug_fines.max_fine == Decimal("100.5")
