@@ -237,6 +237,7 @@ def _refuse_new_input(document: Mapping[str, Any], policy: Policy, template: Map
     `overrides.` when the policy is a template's."""
     errors = _amounts_in_another_currency(document, template, overrides)
     errors.update(_amounts_past_minor_units(policy))
+    errors.update(_edges_past_the_shown_uptime(policy))
     if errors:
         prefix = "" if template is None else "overrides."
         raise PolicyError({prefix + path: texts for path, texts in errors.items()})
@@ -302,6 +303,21 @@ def _amounts_past_minor_units(policy: Policy) -> dict[str, list[str]]:
     message = f"A {policy.currency} amount has at most {places} decimal places." if places else \
         f"A {policy.currency} amount is a whole number."
     return {path: [message] for path, amount in amounts if amount is not None and decimal_places(amount) > places}
+
+
+UPTIME_PLACES = 4  # rules.md §1: uptime_percent is truncated to 4 decimals (schemas/statement.py)
+
+
+def _edges_past_the_shown_uptime(policy: Policy) -> dict[str, list[str]]:
+    """uptime_percent is shown truncated to 4 decimals so that it never contradicts its band (rules.md
+    §1). An edge with more decimals could: 99.000077 % fell in a band from 99.00005 and showed 99.0000."""
+    if policy.uptime is None:
+        return {}
+    message = ["At most 4 decimal places, the digits uptime_percent shows."]
+    edges = [("uptime.commitment_percent", policy.uptime.commitment_percent)]
+    edges += [(f"uptime.bands.{index}.from_percent", band.from_percent)
+              for index, band in enumerate(policy.uptime.bands)]
+    return {path: message for path, edge in edges if decimal_places(edge) > UPTIME_PLACES}
 
 
 def _leaves(value: Any, path: tuple[str, ...]) -> list[tuple[str, ...]]:

@@ -248,3 +248,15 @@ def test_a_credited_amount_has_at_most_its_currencys_decimals(overrides, field):
     dkk = resolve({"template": "oneoffice-dk", "overrides": {"repeat_bug_fines": {"base_amount": "10.50",
                                                                                    "max_fine": "100.5000"}}})[1]
     assert dkk.repeat_bug_fines.max_fine == Decimal("100.5")
+
+
+def test_a_band_edge_or_commitment_has_at_most_the_four_decimals_uptime_percent_shows():
+    # rules.md §1: the shown uptime never contradicts its band. 99.000077 % fell in a band from
+    # 99.00005 and showed "99.0000", below the band it was credited by.
+    bands = [{"from_percent": "0", "credit_percent": "25"}, {"from_percent": "99.00005", "credit_percent": "2"}]
+    with pytest.raises(PolicyError) as caught:
+        resolve({"template": "3cx-vn", "overrides": {"uptime": {"bands": bands, "commitment_percent": "99.80005"}}})
+    assert set(caught.value.errors) == {"overrides.uptime.bands.1.from_percent", "overrides.uptime.commitment_percent"}
+    bands[1]["from_percent"], bands[0]["credit_percent"] = "99.0001", "25.123456"  # a credit may have 6
+    assert resolve({"template": "3cx-vn", "overrides": {"uptime": {"bands": bands}}})[1].uptime.bands[1] \
+        .from_percent == Decimal("99.0001")
