@@ -49,7 +49,10 @@ def flatten_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:
         dict_field = bool(messages) and all(isinstance(v, Mapping) and v and set(v) <= {"key", "value"}
                                             and isinstance(v.get("key", []), list) for v in messages.values())
         for key, value in messages.items():
-            path = prefix if key == "_schema" else (f"{prefix}.{key}" if prefix else str(key))
+            # "_schema" is marshmallow's key for a schema's own errors, but among a Dict's entries it is an
+            # entry's name (a priority may be called "_schema"), to be kept in the path
+            own = key == "_schema" and not dict_field
+            path = prefix if own else (f"{prefix}.{key}" if prefix else str(key))
             for part in (value.values() if dict_field else (value,)):
                 for field, texts in flatten_errors(part, path).items():
                     out.setdefault(field, []).extend(texts)

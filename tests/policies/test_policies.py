@@ -260,3 +260,11 @@ def test_a_band_edge_or_commitment_has_at_most_the_four_decimals_uptime_percent_
     bands[1]["from_percent"], bands[0]["credit_percent"] = "99.0001", "25.123456"  # a credit may have 6
     assert resolve({"template": "3cx-vn", "overrides": {"uptime": {"bands": bands}}})[1].uptime.bands[1] \
         .from_percent == Decimal("99.0001")
+
+
+def test_an_error_of_a_priority_called_schema_names_that_priority():
+    # marshmallow keys a schema's own errors "_schema"; a priority of that name lost its name in the path
+    with pytest.raises(PolicyError) as caught:
+        resolve({"template": "3cx-vn",
+                 "overrides": {"ticket_targets": {"priorities": {"_schema": {"resolution": "1x"}}}}})
+    assert set(caught.value.errors) == {"overrides.ticket_targets.priorities._schema.resolution"}
