@@ -554,7 +554,7 @@ def test_a_void_note_says_so_on_every_page(client):
     # Only the first page said VOID: a page of a void note, printed alone, read as a live note.
     body = copy.deepcopy(SEPTEMBER_3CX)
     body["contract"] = {**VIETNAMESE, "id": "vn-long", "policy": {"template": "3cx-vn", "overrides": {
-        "support_billing": {"rates": {"1": "300000", "2": "450000"}, "vat_percent": "10"}}}}
+        "support_billing": {"rates": {"1": "300000", "2": "450000"}, "mileage_rate": "5000", "vat_percent": "10"}}}}
     body["support_cases"] = [{"id": f"case-{k}", "started_at": f"2026-09-{1 + k % 28:02d}T15:30:00+07:00",
                               "ended_at": f"2026-09-{1 + k % 28:02d}T18:45:00+07:00", "level": 1 + k % 2}
                              for k in range(60)]
@@ -594,7 +594,7 @@ def test_a_credit_note_says_its_support_charge_and_vat_are_not_part_of_the_credi
     # and nothing else of VAT: a bookkeeper could reverse the charge's VAT as credited.
     body = copy.deepcopy(SEPTEMBER_3CX)
     body["contract"] = {**VIETNAMESE, "id": "vn-support", "policy": {"template": "3cx-vn", "overrides": {
-        "support_billing": {"rates": {"1": "300000", "2": "450000"}, "vat_percent": "10"}}}}
+        "support_billing": {"rates": {"1": "300000", "2": "450000"}, "mileage_rate": "5000", "vat_percent": "10"}}}}
     body["support_cases"] = [{"id": "case-1", "started_at": "2026-09-08T09:00:00+07:00",
                               "ended_at": "2026-09-08T11:00:00+07:00", "level": 1}]
     store(client, body)
