@@ -128,8 +128,11 @@ def _terms(inputs: dict) -> dict:
     if isinstance(fee, dict) and isinstance(fee.get("amount"), str):
         contract["fee"] = {**fee, "amount": decimal_str(Decimal(fee["amount"]))}
     records = inputs.get("records")
-    if isinstance(records, dict) and records.get("tickets"):  # older notes hold pauses as they were sent
-        records = {**records, "tickets": [pauses_in_order("tickets", t) for t in records["tickets"]]}
+    if isinstance(records, dict):
+        # Records count by id, not in the order the database returned them: no query orders them, and
+        # PostgreSQL returns a row it has updated after the others. Older notes hold pauses as they were sent.
+        records = {kind: sorted((pauses_in_order(kind, r) for r in items), key=lambda r: r["id"])
+                   for kind, items in records.items()}
     return {**{k: v for k, v in inputs.items() if k not in ("as_of", "records")}, "contract": contract,
             "records": records}
 

@@ -1005,6 +1005,27 @@ def test_a_correction_of_a_note_that_holds_its_fee_as_sent_is_the_live_note_when
     assert same.status_code == 200 and same.json["number"] == first["number"]
 
 
+def test_a_correction_is_the_live_note_when_the_database_returns_the_same_records_in_another_order(
+        client, monkeypatch):
+    # The records a statement reads come back in no set order: PostgreSQL returns a row it has updated
+    # (a record superseded, then put back as it was) after the others. The same records in another
+    # order voided the note and issued the same figures under a new number.
+    from creditsvc.services import statements
+
+    _store_september(client)
+    first = client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-09"}).json
+    in_order = statements._queries
+
+    def in_reverse(period, contract_ids):
+        return {kind: (query.order_by(models.RECORD_MODELS[kind].id.desc()), convert)
+                for kind, (query, convert) in in_order(period, contract_ids).items()}
+
+    monkeypatch.setattr(statements, "_queries", in_reverse)
+    same = client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-09", "supersede": True})
+    assert same.status_code == 200 and same.json["number"] == first["number"], same.json.get("number")
+    assert client.get(f"/v1/credit-notes/{first['number']}").json["status"] == "issued"
+
+
 def test_a_note_may_be_issued_from_the_instant_its_period_ends(client):
     from datetime import datetime, timezone
 
