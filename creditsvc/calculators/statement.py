@@ -10,7 +10,7 @@ from . import intervals
 from .calendar import calendar_for
 from .fines import FinesResult, repeat_bug_fines
 from .frozen import frozen
-from .money import AmountOverflow, exact, round_money, sum_money
+from .money import AmountOverflow, decimal_str, exact, round_money, sum_money
 from .outage import OutageResult, outage_credit
 from .periods import Period, add_months, local_days, local_midnight, months_in
 from .policy import BusinessHours, Policy, UptimePolicy
@@ -218,8 +218,10 @@ def credit_lines(uptime: UptimeResult | None, outage: OutageResult | None, fines
     """The credits the statement grants, one line each; support charges are billed separately."""
     lines = []
     if uptime is not None and uptime.credit_amount:
-        lines.append(Line("uptime_credit", f"Uptime below {uptime.commitment_percent} %: "
-                                           f"{uptime.credit_percent} % of the period fee", uptime.credit_amount))
+        # the percentages as the statement's own fields show them: a policy's 99.8 written "99.80" said 99.80 %
+        lines.append(Line("uptime_credit", f"Uptime below {decimal_str(uptime.commitment_percent)} %: "
+                                           f"{decimal_str(uptime.credit_percent)} % of the period fee",
+                          uptime.credit_amount))
     if outage is not None and outage.credit_amount:
         lines.append(Line("outage_credit", f"Critical outage: {outage.blocks} blocks, {outage.credit_days} days",
                           outage.credit_amount))

@@ -16,6 +16,7 @@ from ..calculators.errors import DomainError
 from ..calculators.money import decimal_str
 from ..canonical import canonical_json
 from ..db.models import CreditNote, CreditNoteDocument, NumberSeries
+from ..policies import load_stored_policy
 from ..schemas.statement import dump_statement
 from .errors import Conflict, NotFound
 from .contracts import get_contract_row
@@ -103,7 +104,20 @@ def issue(session: Session, contract_id: str, period: str, *, supersede: bool = 
 def _same_note(note: CreditNote, statement: dict, inputs: dict) -> bool:
     """Would the note be issued again as it is: the same figures from the same terms, records and seller?"""
     return canonical_json(_settled(_figures(note.statement))) == canonical_json(_settled(_figures(statement))) and \
-        canonical_json(_terms(note.inputs)) == canonical_json(_terms(inputs))
+        canonical_json(_terms(note.inputs)) == canonical_json(_terms(inputs)) and \
+        _same_policy(note.inputs, inputs)
+
+
+def _same_policy(earlier: dict, later: dict) -> bool:
+    """The policies two notes' inputs resolved to, compared by value: the resolved document keeps each
+    number as it was written, so 99.8 % overridden as "99.80" (or "9.98E+1") is another document and
+    another policy_version, but the same terms."""
+    if earlier.get("policy_version") == later.get("policy_version"):
+        return True
+    try:
+        return load_stored_policy(earlier["policy"]) == load_stored_policy(later["policy"])
+    except (KeyError, DomainError):  # a policy this release no longer reads is not known to be the same
+        return False
 
 
 def _figures(statement: dict) -> dict:
@@ -118,7 +132,7 @@ def _figures(statement: dict) -> dict:
 
 def _terms(inputs: dict) -> dict:
     """A note's inputs as far as they decide it: not the moment it was asked for, nor how the client
-    wrote the same terms. The policy counts as resolved (`policy`, `policy_version`), not as the
+    wrote the same terms. The policy counts as resolved, by value (`_same_policy`), not as the
     contract's spec: {"template": "3cx-vn"} and the same with "overrides": {} are one policy. The fee
     counts by value: "20000000.00" and "20000000" are one fee (older notes hold the fee as it was
     sent), and a ticket's pauses count in time order. Such a difference once voided a note and
@@ -133,8 +147,8 @@ def _terms(inputs: dict) -> dict:
         # PostgreSQL returns a row it has updated after the others. Older notes hold pauses as they were sent.
         records = {kind: sorted((pauses_in_order(kind, r) for r in items), key=lambda r: r["id"])
                    for kind, items in records.items()}
-    return {**{k: v for k, v in inputs.items() if k not in ("as_of", "records")}, "contract": contract,
-            "records": records}
+    return {**{k: v for k, v in inputs.items() if k not in ("as_of", "records", "policy", "policy_version")},
+            "contract": contract, "records": records}
 
 
 def _settled(statement: dict) -> dict:

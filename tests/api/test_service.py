@@ -465,10 +465,14 @@ def test_a_correction_with_nothing_to_correct_returns_the_live_note_and_uses_no_
     {"fee": {"amount": "20000000.00", "per": "month"}},
     {"fee": {"amount": 2E+7, "per": "month"}},  # sent as the JSON number 20000000.0
     {"policy": {"template": "3cx-vn", "overrides": {}}},
-], ids=["fee-with-decimals", "fee-as-json-number", "empty-overrides"])
+    # the template's own 99.8 %, written another way
+    {"policy": {"template": "3cx-vn", "overrides": {"uptime": {"commitment_percent": "99.80"}}}},
+    {"policy": {"template": "3cx-vn", "overrides": {"uptime": {"commitment_percent": "9.98E+1"}}}},
+], ids=["fee-with-decimals", "fee-as-json-number", "empty-overrides", "percent-with-a-trailing-zero",
+        "percent-with-an-exponent"])
 def test_a_correction_after_the_same_terms_are_put_again_in_other_words_is_the_live_note(client, rewritten):
-    # The same fee written "20000000.00", or the same policy with "overrides": {}, voided the note and
-    # issued the same figures under a new number.
+    # The same fee written "20000000.00", the same policy with "overrides": {}, or a policy's 99.8 %
+    # written "99.80", voided the note and issued the same figures under a new number.
     _store_september(client)
     first = client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-09"}).json
     put_contract(client, **rewritten)
@@ -1110,3 +1114,4 @@ def test_a_retried_correction_of_a_note_issued_before_uptime_said_capped_is_the_
         db.session().commit()
     same = client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-09", "supersede": True})
     assert same.status_code == 200 and same.json["number"] == first["number"] and same.json["status"] == "issued"
+
