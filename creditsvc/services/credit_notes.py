@@ -121,13 +121,17 @@ def _same_policy(earlier: dict, later: dict) -> bool:
 
 
 def _figures(statement: dict) -> dict:
-    """The statement without `uptime.capped`: notes issued before it existed lack it, and it follows
-    from the figures and the policy, which `_terms` compares (a retried correction of such a note
-    would otherwise void it and issue the same figures under a new number)."""
+    """The statement without what an older release wrote otherwise for the same figures: `uptime.capped`,
+    which notes issued before it lack, and the lines' descriptions, which said a policy's 99.8 written
+    "99.80" as "99.80 %". Both follow from the figures and the policy, which are compared anyway; a
+    retried correction of such a note voided it and issued the same figures under a new number."""
     uptime = statement.get("uptime")
-    if not uptime or "capped" not in uptime:
-        return statement
-    return {**statement, "uptime": {k: v for k, v in uptime.items() if k != "capped"}}
+    if uptime and "capped" in uptime:
+        statement = {**statement, "uptime": {k: v for k, v in uptime.items() if k != "capped"}}
+    lines = statement.get("lines")
+    if lines:
+        statement = {**statement, "lines": [{k: v for k, v in line.items() if k != "description"} for line in lines]}
+    return statement
 
 
 def _terms(inputs: dict) -> dict:

@@ -1115,3 +1115,19 @@ def test_a_retried_correction_of_a_note_issued_before_uptime_said_capped_is_the_
     same = client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-09", "supersede": True})
     assert same.status_code == 200 and same.json["number"] == first["number"] and same.json["status"] == "issued"
 
+
+def test_a_retried_correction_of_a_note_whose_line_wrote_the_commitment_as_written_is_the_live_note(client, app):
+    # Notes issued before the uptime line printed its percentages as the statement's fields do said
+    # "Uptime below 99.80 %" for a policy's 99.8 written "99.80": the same figures, so a retried
+    # correction must not void the note and issue them again under a new number.
+    _store_september(client)
+    first = client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-09"}).json
+    assert first["lines"][0]["description"].startswith("Uptime below 99.8 %")
+    with app.app_context():
+        row = db.session().get(models.CreditNote, first["number"])
+        lines = [{**line, "description": line["description"].replace("99.8 %", "99.80 %")} for line in row.statement["lines"]]
+        row.statement = {**row.statement, "lines": lines}
+        db.session().commit()
+    same = client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-09", "supersede": True})
+    assert same.status_code == 200 and same.json["number"] == first["number"] and same.json["status"] == "issued"
+    assert same.json["lines"][0]["description"].startswith("Uptime below 99.80 %")  # the note as frozen
