@@ -194,7 +194,8 @@ def _refuse_locked_periods(session: Session, contract_id: str, kind: str, items:
     for index, item in items:
         locked = sorted(affected_periods(session, contract_id, kind, item, zone) & issued)
         if locked:
-            errors[f"{index}.id"] = [f"Falls in {', '.join(locked)}, which has an issued credit note; "
+            which = "which has an issued credit note" if len(locked) == 1 else "each of which has an issued credit note"
+            errors[f"{index}.id"] = [f"Falls in {', '.join(locked)}, {which}; "
                                     "send ?supersede=true and then issue a correction."]
     if errors:
         session.rollback()
