@@ -241,6 +241,7 @@ def _refuse_new_input(document: Mapping[str, Any], policy: Policy, template: Map
     errors = _amounts_in_another_currency(document, template, overrides)
     errors.update(_amounts_past_minor_units(policy))
     errors.update(_edges_past_the_shown_uptime(policy))
+    errors.update(_bands_that_give_back(policy))
     if errors:
         prefix = "" if template is None else "overrides."
         raise PolicyError({prefix + path: texts for path, texts in errors.items()})
@@ -321,6 +322,27 @@ def _edges_past_the_shown_uptime(policy: Policy) -> dict[str, list[str]]:
     edges += [(f"uptime.bands.{index}.from_percent", band.from_percent)
               for index, band in enumerate(policy.uptime.bands)]
     return {path: message for path, edge in edges if decimal_places(edge) > UPTIME_PLACES}
+
+
+def _bands_that_give_back(policy: Policy) -> dict[str, list[str]]:
+    """A lower band credits at least as much as the band above it and keeps its termination right:
+    credit never decreases as downtime grows (design.md). Bands [{0: 2 %}, {95: 50 %}] credited
+    10,000,000 of a 20,000,000 fee at 96.25 % uptime and 400,000 at 93.33 %, most likely two
+    percentages typed in each other's place. Named by the band's place in the list as sent."""
+    if policy.uptime is None:
+        return {}
+    errors: dict[str, list[str]] = {}
+    order = sorted(range(len(policy.uptime.bands)), key=lambda index: policy.uptime.bands[index].from_percent)
+    for lower, upper in zip(order, order[1:]):
+        below, above = policy.uptime.bands[lower], policy.uptime.bands[upper]
+        if below.credit_percent < above.credit_percent:
+            errors[f"uptime.bands.{lower}.credit_percent"] = [
+                f"Less than the {above.credit_percent} % of the band from {above.from_percent} %: a lower uptime "
+                "never earns a smaller credit."]
+        if above.termination_right and not below.termination_right:
+            errors[f"uptime.bands.{lower}.termination_right"] = [
+                f"The band from {above.from_percent} % grants a termination right: a lower uptime keeps it."]
+    return errors
 
 
 def _leaves(value: Any, path: tuple[str, ...]) -> list[tuple[str, ...]]:

@@ -268,3 +268,26 @@ def test_an_error_of_a_priority_called_schema_names_that_priority():
         resolve({"template": "3cx-vn",
                  "overrides": {"ticket_targets": {"priorities": {"_schema": {"resolution": "1x"}}}}})
     assert set(caught.value.errors) == {"overrides.ticket_targets.priorities._schema.resolution"}
+
+
+def test_a_lower_band_credits_no_less_and_keeps_the_termination_right_of_the_band_above():
+    # design.md: credit never decreases as downtime grows. Bands [{0: 2 %}, {95: 50 %}] credited half the
+    # fee at 96.25 % uptime and 2 % at 93.33 %.
+    bands = [{"from_percent": "95", "credit_percent": "50", "termination_right": True},
+             {"from_percent": "0", "credit_percent": "2"}]
+    with pytest.raises(PolicyError) as caught:
+        resolve({"template": "3cx-vn", "overrides": {"uptime": {"bands": bands}}})
+    assert set(caught.value.errors) == {"overrides.uptime.bands.1.credit_percent",
+                                        "overrides.uptime.bands.1.termination_right"}
+    bands[1].update(credit_percent="50", termination_right=True)  # equal credits and rights are fine
+    assert [band.credit_percent for band in resolve({"name": "full", "currency": "VND", "uptime": {
+        "commitment_percent": "99", "bands": bands}})[1].uptime.bands] == [Decimal(50), Decimal(50)]
+
+
+def test_every_template_credits_more_as_uptime_falls():
+    for name in TEMPLATE_NAMES:
+        uptime = resolve({"template": name})[1].uptime
+        if uptime is None:
+            continue
+        bands = sorted(uptime.bands, key=lambda band: band.from_percent)
+        assert all(low.credit_percent >= high.credit_percent for low, high in zip(bands, bands[1:])), name
