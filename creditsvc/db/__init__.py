@@ -34,7 +34,11 @@ def make_engine(url: str) -> Engine:
 
         return engine
     # A database that stops answering fails a new connection after 10 s rather than hanging a worker.
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args={"connect_timeout": 10})
+    # READ COMMITTED whatever the database's default_transaction_isolation: writing records and issuing a
+    # note lock the contract's row and then read, and only READ COMMITTED reads what committed while a
+    # statement waited for that lock. Under REPEATABLE READ a note missed a record stored (201) meanwhile.
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, isolation_level="READ COMMITTED",
+                         connect_args={"connect_timeout": 10})
 
 
 def reason(error: Exception) -> str:

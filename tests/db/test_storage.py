@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from alembic import command
 from sqlalchemy import create_engine, select, text
+from sqlalchemy.orm import Session
 
 from creditsvc import db
 from creditsvc.db.models import Contract, SupportCase
@@ -107,3 +108,62 @@ def test_a_cached_key_is_looked_up_again_once_its_time_in_the_cache_is_over(app,
         assert auth.authenticate(session, key, cache) is not None  # still cached
         now[0] += 2
         assert auth.authenticate(session, key, cache) is None
+
+
+def test_a_note_issued_while_a_record_is_being_stored_includes_it_whatever_the_databases_default_isolation(
+        app, client, database_url, monkeypatch):
+    # Storing records and issuing a note both lock the contract's row, and issuing reads the records after
+    # the lock: that is only safe under READ COMMITTED, where each statement sees what committed before it.
+    # A database whose default is REPEATABLE READ (`ALTER DATABASE ... SET default_transaction_isolation`,
+    # here PGOPTIONS) read the records in the snapshot taken before the wait for the lock, and the note
+    # missed an incident that had been stored (201) while it waited.
+    import threading
+
+    from tests.api.conftest import CONTRACT_3CX, SEPTEMBER_3CX
+
+    from creditsvc.db.models import CreditNote, Incident
+    from creditsvc.services import credit_notes
+    from creditsvc.services.contracts import get_contract_row
+
+    monkeypatch.setenv("PGOPTIONS", r"-c default_transaction_isolation=repeatable\ read")
+    assert client.put("/v1/contracts/acme-3cx", json=CONTRACT_3CX).status_code == 201
+    assert client.post("/v1/contracts/acme-3cx/incidents", json=SEPTEMBER_3CX["incidents"][0]).status_code == 201
+    engine = db.make_engine(database_url)
+    try:
+        holder, issuer = Session(engine), Session(engine)
+        get_contract_row(holder, "acme-3cx", lock=True)  # as records.ingest does, then stores one
+        moment = datetime(2026, 9, 20, 2, 0, tzinfo=timezone.utc)
+        holder.add(Incident(contract_id="acme-3cx", id="late", started_at=moment, ended_at=moment.replace(hour=5),
+                            severity="critical", cause="provider", notice_given_at=None, description="",
+                            content_hash="h", created_at=moment, updated_at=moment))
+        holder.flush()
+        issued = {}
+        thread = threading.Thread(target=lambda: issued.update(note=credit_notes.issue(issuer, "acme-3cx", "2026-09")[0]))
+        thread.start()
+        _wait_until_blocked(engine, thread)
+        holder.commit()
+        thread.join(timeout=60)
+        note = issued["note"]
+        assert sorted(r["id"] for r in note.inputs["records"]["incidents"]) == ["inc-1", "late"]
+        holder.close()
+        issuer.close()
+    finally:
+        engine.dispose()
+    with app.app_context():
+        assert db.session().execute(select(CreditNote.number)).scalars().all() == [note.number]
+
+
+def _wait_until_blocked(engine, thread) -> None:
+    """Until the thread's session waits for a lock (PostgreSQL), or a moment (SQLite, where it waits in BEGIN)."""
+    import time
+
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and thread.is_alive():
+        if engine.dialect.name != "postgresql":
+            time.sleep(0.5)
+            return
+        with engine.connect() as connection:
+            if connection.execute(text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                       "AND wait_event_type = 'Lock'")).scalar():
+                return
+        time.sleep(0.05)
