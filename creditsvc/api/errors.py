@@ -8,7 +8,7 @@ from http import HTTPStatus
 
 from flask import Flask, jsonify
 from marshmallow import ValidationError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
@@ -105,6 +105,17 @@ def handle_database_unavailable(error: Exception):
                    code="database_unavailable", headers={"Retry-After": "5"})
 
 
+# PostgreSQL's "the schema is not there" (undefined_table, undefined_column): a database recreated or being
+# restored under the running service. SQLite says the same as an OperationalError ("no such table").
+SCHEMA_MISSING = {"42P01", "42703"}
+
+
+def handle_programming_error(error: ProgrammingError):
+    if getattr(error.orig, "sqlstate", None) in SCHEMA_MISSING:
+        return handle_database_unavailable(error)
+    return handle_unexpected(error)
+
+
 def handle_unexpected(error: Exception):
     log.exception("unhandled error")
     return problem(500, "Internal Server Error", "An unexpected error occurred; it has been logged.")
@@ -117,5 +128,6 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(json.JSONDecodeError, handle_malformed_json)
     app.register_error_handler(UnicodeDecodeError, handle_malformed_json)
     app.register_error_handler(OperationalError, handle_database_unavailable)
+    app.register_error_handler(ProgrammingError, handle_programming_error)
     app.register_error_handler(PoolTimeout, handle_database_unavailable)
     app.register_error_handler(Exception, handle_unexpected)

@@ -167,3 +167,34 @@ def _wait_until_blocked(engine, thread) -> None:
                                        "AND wait_event_type = 'Lock'")).scalar():
                 return
         time.sleep(0.05)
+
+
+def test_a_request_to_a_database_without_the_schema_is_a_503_on_postgresql_as_on_sqlite(database_url, tmp_path):
+    # A database recreated or being restored under a running service has no tables for a while. SQLite
+    # says "no such table" (OperationalError: 503, retry); PostgreSQL says UndefinedTable, a
+    # ProgrammingError, and the same request was a 500 "unexpected error" with a traceback.
+    from sqlalchemy.engine import make_url
+
+    from creditsvc import create_app
+
+    schema = "creditsvc_no_schema"
+    if database_url.startswith("postgresql"):
+        admin = create_engine(database_url)
+        with admin.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            connection.execute(text(f"CREATE SCHEMA {schema}"))
+        url = make_url(database_url).update_query_dict({"options": f"-csearch_path={schema}"}) \
+            .render_as_string(hide_password=False)
+    else:
+        url = f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+    app = create_app({"DATABASE_URL": url})
+    try:
+        response = app.test_client().get("/v1/contracts/c", headers={"Authorization": "Bearer csk_whatever"})
+        assert response.status_code == 503 and response.mimetype == "application/problem+json"
+        assert response.json["code"] == "database_unavailable" and response.headers["Retry-After"] == "5"
+    finally:
+        app.extensions["db_engine"].dispose()
+        if database_url.startswith("postgresql"):
+            with admin.begin() as connection:
+                connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+            admin.dispose()
