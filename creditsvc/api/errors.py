@@ -19,6 +19,11 @@ from ..policies import flatten_errors
 log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
 
+try:  # what gunicorn raises while the app reads a body whose framing is broken (a chunk size of "zz")
+    from gunicorn.http.errors import ParseException as MalformedFraming
+except ImportError:  # pragma: no cover - gunicorn is a dependency; `--dev` and tests run without it serving
+    MalformedFraming = None
+
 
 RFC_9110_TITLES = {413: "Content Too Large", 422: "Unprocessable Content"}
 
@@ -96,6 +101,12 @@ def handle_malformed_json(error: ValueError):
     return problem(400, "Bad Request", "The body is not valid JSON.", code="malformed_json")
 
 
+def handle_malformed_framing(error: Exception):
+    # Reading the body failed on the request's own bytes (Transfer-Encoding: chunked with a bad chunk
+    # size, a chunk without its CRLF, a bad trailer): the client's fault, not an unexpected error.
+    return problem(400, "Bad Request", "The request body is not valid HTTP/1.1 framing (chunked encoding).")
+
+
 def handle_database_unavailable(error: Exception):
     # Refused, timed out, gone away, or no schema yet: the client may retry; the database is the
     # service's fault, not the request's, and the error is logged once with its request id.
@@ -127,6 +138,8 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(ValidationError, handle_validation_error)
     app.register_error_handler(json.JSONDecodeError, handle_malformed_json)
     app.register_error_handler(UnicodeDecodeError, handle_malformed_json)
+    if MalformedFraming is not None:
+        app.register_error_handler(MalformedFraming, handle_malformed_framing)
     app.register_error_handler(OperationalError, handle_database_unavailable)
     app.register_error_handler(ProgrammingError, handle_programming_error)
     app.register_error_handler(PoolTimeout, handle_database_unavailable)
