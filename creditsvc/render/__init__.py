@@ -111,6 +111,10 @@ def css_string(text: str) -> Markup:
 
 
 _fonts_lock = threading.Lock()
+# WeasyPrint is not thread-safe (Pango, fontconfig and HarfBuzz behind the one FontConfiguration every
+# render shares): a worker's threads rendering at once corrupted the heap, which garbled a PDF, hung a
+# request or aborted the worker with every request it had in flight. A process renders one PDF at a time.
+_render_lock = threading.Lock()
 _fonts: FontConfiguration | None = None
 _stylesheet: CSS | None = None
 _defaults: CSS | None = None
@@ -213,18 +217,19 @@ def render_pdf(statement: dict[str, Any], contract: dict[str, Any], locale: str,
                                document_number=(note or {}).get("number") or
                                f"{statement['contract_id']} {period_label(statement['period'], fmt)}")
     attached = json.dumps({**statement, **(note or {})}, ensure_ascii=False, indent=2)
-    document = _Document(string=html, base_url=ASSET_SCHEME, url_fetcher=fetcher)
     # A note's file is dated when the note was issued, not when it is downloaded (base.html names the
     # date as dcterms.created and modified): the same note is then the same bytes every time, /ID
     # being their hash. A statement preview is dated now.
     issued = datetime.fromisoformat(note["issued_at"]) if note and note.get("issued_at") else None
-    return document.write_pdf(
-        stylesheets=[stylesheet], font_config=fonts, pdf_variant="pdf/a-3b",
-        attachments=[Attachment(string=attached, name="statement.json", relationship="Data",
-                                description="The statement JSON these figures come from",
-                                url_fetcher=fetcher, base_url=ASSET_SCHEME, created=issued, modified=issued)],
-        uncompressed_pdf=False, custom_metadata=True,
-    )
+    with _render_lock:
+        document = _Document(string=html, base_url=ASSET_SCHEME, url_fetcher=fetcher)
+        return document.write_pdf(
+            stylesheets=[stylesheet], font_config=fonts, pdf_variant="pdf/a-3b",
+            attachments=[Attachment(string=attached, name="statement.json", relationship="Data",
+                                    description="The statement JSON these figures come from",
+                                    url_fetcher=fetcher, base_url=ASSET_SCHEME, created=issued, modified=issued)],
+            uncompressed_pdf=False, custom_metadata=True,
+        )
 
 
 def pdf_filename(statement: dict[str, Any], note: dict[str, Any] | None = None) -> str:

@@ -708,3 +708,37 @@ def test_a_long_amount_wraps_between_its_digit_groups_never_inside_one(client):
             assert all(before.endswith(group) for before in breaks), (locale, amount, breaks)
             wrapped += len(breaks)
     assert wrapped  # the long ones do wrap: this tests where
+
+
+def test_renders_in_threads_of_one_process_never_run_weasyprint_at_the_same_time(monkeypatch):
+    # gunicorn serves each worker with 4 threads, and WeasyPrint (Pango, fontconfig, HarfBuzz behind
+    # the one shared FontConfiguration) is not thread-safe: 12 PDFs asked at once from a fresh worker
+    # printed "GLib-WARNING: corrupted double-linked list detected", gave one a different PDF, hung
+    # one request, and aborted the worker ("realloc(): invalid next size") with all it had in flight.
+    from creditsvc.api.calculations import contract_document
+    from creditsvc.calculators.statement import compute_statement
+    from creditsvc.schemas.calculation import CalculationRequestSchema
+    from creditsvc.schemas.statement import dump_statement
+
+    request = CalculationRequestSchema().load(copy.deepcopy(SEPTEMBER_3CX))
+    statement, contract = dump_statement(compute_statement(request)), contract_document(request.contract)
+    inside, most = 0, 0
+    count = threading.Lock()
+
+    def write_pdf(self, *args, **kwargs):
+        nonlocal inside, most
+        with count:
+            inside += 1
+            most = max(most, inside)
+        time.sleep(0.05)
+        with count:
+            inside -= 1
+        return b"%PDF-"
+
+    monkeypatch.setattr(render._Document, "write_pdf", write_pdf)
+    threads = [threading.Thread(target=render_pdf, args=(statement, contract, "vi")) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert most == 1
