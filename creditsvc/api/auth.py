@@ -39,7 +39,9 @@ def requires(*roles: str):
             g.caller = caller
             # Only a caller who may write learns what the body must be (401, 403, then 415).
             if request.method in ("POST", "PUT", "PATCH"):
-                if not request.is_json:
+                # application/json itself: werkzeug's is_json also takes every application/*+json, and a
+                # merge patch (RFC 7396), which leaves out what it keeps, was read as the whole document.
+                if request.mimetype != "application/json":
                     return problem(415, "Unsupported Media Type", "Send the body as application/json.")
                 # JSON between systems is UTF-8 (RFC 8259 §8.1), and the body is read so: one that declares
                 # another charset would have had its text read as other characters than were meant.

@@ -1,8 +1,11 @@
 """HTTP edge cases found by probing the served app (gunicorn) with raw sockets."""
 import io
+import json
 
 import pytest
 from gunicorn.http.errors import ChunkMissingTerminator, InvalidChunkSize
+
+from tests.api.conftest import CONTRACT_3CX
 
 
 class _BrokenChunks(io.BytesIO):
@@ -28,3 +31,22 @@ def test_a_malformed_chunked_body_is_a_400_problem_not_a_500(client, method, pat
                            environ_overrides={"wsgi.input_terminated": True, "HTTP_TRANSFER_ENCODING": "chunked"})
     assert response.status_code == 400 and response.mimetype == "application/problem+json"
     assert {"type", "title", "status", "detail"} <= set(response.json) and response.json["status"] == 400
+
+
+@pytest.mark.parametrize("media_type", ["application/merge-patch+json", "application/json-patch+json",
+                                        "application/problem+json", "application/vnd.example+json"])
+def test_a_body_in_another_json_media_type_is_a_415_not_read_as_plain_json(client, media_type):
+    # werkzeug's is_json takes every application/*+json. A merge patch (RFC 7396) leaves out what it does
+    # not change, and PUT read it as the whole contract: a stored ends_on became null, answered 200.
+    contract = {**CONTRACT_3CX, "ends_on": "2027-12-31"}
+    assert client.put("/v1/contracts/acme-3cx", json=contract).status_code == 201
+    partial = {key: value for key, value in contract.items() if key != "ends_on"}
+    response = client.put("/v1/contracts/acme-3cx", data=json.dumps(partial), content_type=media_type)
+    assert response.status_code == 415 and response.mimetype == "application/problem+json"
+    assert client.get("/v1/contracts/acme-3cx").json["ends_on"] == "2027-12-31"
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "Application/JSON; charset=UTF-8"])
+def test_application_json_in_any_case_and_with_its_charset_is_still_json(client, content_type):
+    response = client.put("/v1/contracts/acme-3cx", data=json.dumps(CONTRACT_3CX), content_type=content_type)
+    assert response.status_code == 201
