@@ -8,7 +8,7 @@ from flask import current_app
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from .. import observability
+from .. import db, observability
 from .blueprint import Blueprint
 from .docs import problems
 from .errors import problem
@@ -39,9 +39,14 @@ def readyz():
         return problem(503, "Service Unavailable", "The database file does not exist.")
     try:
         with probe.connect() as connection:
-            connection.execute(text("SELECT version_num FROM alembic_version")).all()
+            versions = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
     except (SQLAlchemyError, OSError):
         return problem(503, "Service Unavailable", "The database does not answer.")
+    # An empty version table (a downgrade to base, a restore that lost the schema) answered "ready"
+    # while every request failed.
+    behind = db.schema_behind(versions)
+    if behind:
+        return problem(503, "Service Unavailable", behind)
     return {"status": "ready"}
 
 

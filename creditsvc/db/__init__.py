@@ -3,8 +3,11 @@ from __future__ import annotations
 
 from importlib import resources
 
+from functools import lru_cache
+
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from flask import Flask, current_app, g
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
@@ -67,6 +70,26 @@ def alembic_config(url: str) -> Config:
     config.set_main_option("script_location", str(resources.files("creditsvc.db").joinpath("migrations")))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
+
+
+@lru_cache(maxsize=1)
+def _migrations() -> tuple[frozenset[str], frozenset[str]]:
+    """(the head revisions this release ships, every revision it knows)."""
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    return frozenset(script.get_heads()), frozenset(revision.revision for revision in script.walk_revisions())
+
+
+def schema_behind(versions: list[str]) -> str | None:
+    """Why a database whose alembic_version holds `versions` cannot serve this release, or None. A schema
+    older than this release's (or none) cannot; a newer one, which a release being rolled out migrated
+    to while this one still serves, can: migrations only add."""
+    heads, known = _migrations()
+    if not versions:
+        return "The database has no schema yet: run creditsvc db upgrade."
+    if heads & set(versions) or not set(versions) <= known:
+        return None
+    return (f"The database schema is at revision {', '.join(sorted(versions))}; this release needs "
+            f"{', '.join(sorted(heads))}: run creditsvc db upgrade.")
 
 
 def upgrade(url: str) -> None:

@@ -181,6 +181,35 @@ def test_readyz_checks_the_database(client_as):
     assert response.status_code == 200 and response.json == {"status": "ready"}
 
 
+@pytest.mark.parametrize("versions, ready", [([], False), (["0001"], False), (["9999_from_a_newer_release"], True)],
+                         ids=["no schema", "older schema", "newer schema"])
+def test_readyz_is_503_while_the_schema_is_older_than_this_release_or_missing(app, client_as, versions, ready):
+    # After a downgrade to base the version table was empty and /readyz said "ready" while every request
+    # failed. A newer schema (a release being rolled out migrated it) still serves this one.
+    from sqlalchemy import text
+
+    engine = app.extensions["db_engine"]
+    with engine.begin() as connection:
+        head = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+        assert head
+        connection.execute(text("DELETE FROM alembic_version"))
+        for version in versions:
+            connection.execute(text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": version})
+    try:
+        response = client_as(None).get("/readyz")
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text("DELETE FROM alembic_version"))
+            for version in head:
+                connection.execute(text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": version})
+    if ready:
+        assert response.status_code == 200, response.json
+    else:
+        assert response.status_code == 503 and response.mimetype == "application/problem+json"
+        assert "creditsvc db upgrade" in response.json["detail"]
+        assert ("0001" in response.json["detail"]) == bool(versions)
+
+
 def test_readyz_is_503_when_the_database_is_gone(tmp_path):
     from creditsvc import create_app
 
