@@ -43,6 +43,13 @@ def requires(*roles: str):
                 # merge patch (RFC 7396), which leaves out what it keeps, was read as the whole document.
                 if request.mimetype != "application/json":
                     return problem(415, "Unsupported Media Type", "Send the body as application/json.")
+                # A compressed body (Content-Encoding: gzip) was read as its compressed bytes: 400 "not valid
+                # JSON", which named the wrong fault. RFC 9110 §15.5.16: 415, and say what is accepted.
+                coding = request.headers.get("Content-Encoding", "identity").strip().lower()
+                if coding not in ("", "identity"):
+                    return problem(415, "Unsupported Media Type",
+                                   f"Send the body without Content-Encoding (it says {coding[:40]}).",
+                                   headers={"Accept-Encoding": "identity"})
                 # JSON between systems is UTF-8 (RFC 8259 §8.1), and the body is read so: one that declares
                 # another charset would have had its text read as other characters than were meant.
                 # ASCII is UTF-8 as long as the bytes are ASCII.

@@ -27,7 +27,7 @@ DESCRIPTIONS = {
     404: "Not found",
     409: "Conflicts with what is stored",
     413: "The body is larger than the service accepts",
-    415: "The body is not application/json, or declares a charset other than UTF-8",
+    415: "The body is not application/json, declares a charset other than UTF-8, or has a Content-Encoding",
     422: "The request does not validate; `errors` names each field",
     503: "A dependency (the database) does not answer",
 }

@@ -1131,3 +1131,17 @@ def test_a_retried_correction_of_a_note_whose_line_wrote_the_commitment_as_writt
     same = client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-09", "supersede": True})
     assert same.status_code == 200 and same.json["number"] == first["number"] and same.json["status"] == "issued"
     assert same.json["lines"][0]["description"].startswith("Uptime below 99.80 %")  # the note as frozen
+
+
+@pytest.mark.parametrize("coding", ["gzip", "br", "GZIP"])
+def test_a_compressed_body_is_a_415_that_says_to_send_it_uncompressed_and_nothing_is_stored(client, app, coding):
+    import gzip
+
+    put_contract(client)
+    response = client.post("/v1/contracts/acme-3cx/incidents", data=gzip.compress(json.dumps(INCIDENT).encode()),
+                           headers={"Content-Type": "application/json", "Content-Encoding": coding})
+    assert response.status_code == 415 and response.headers["Accept-Encoding"] == "identity"
+    assert "Content-Encoding" in response.json["detail"]
+    assert count(app, models.Incident) == 0
+    plain = client.post("/v1/contracts/acme-3cx/incidents", json=INCIDENT, headers={"Content-Encoding": "identity"})
+    assert plain.status_code == 201
