@@ -572,3 +572,23 @@ def test_1office_with_an_uptime_section_added_takes_its_exclusions_for_the_outag
     assert statement["uptime"]["downtime_seconds"] == 0
     assert statement["outage_credit"]["downtime_seconds"] == 0 and statement["outage_credit"]["credit_amount"] == "0"
     assert statement["credit_total"] == "0"
+
+
+def test_rules_1_an_uptime_of_99_79999_percent_is_written_99_7999_with_the_credit_of_the_band_below(client, body_3cx):
+    # rules.md §1: "99.79999 % shows "99.7999", never "99.8000"" - 20,001 s of 10,000,000 s
+    body_3cx["period"] = {"start": "2026-01-01T00:00:00+07:00", "end": "2026-04-26T17:46:40+07:00"}
+    body_3cx["incidents"] = [{"id": "i", "started_at": "2026-02-03T09:00:00+07:00",
+                              "ended_at": "2026-02-03T14:33:21+07:00", "severity": "major", "cause": "provider"}]
+    body_3cx["tickets"] = []
+    uptime = client.post("/v1/calculations", json=body_3cx).json["uptime"]
+    assert (uptime["service_seconds"], uptime["downtime_seconds"]) == (10_000_000, 20_001)
+    assert uptime["uptime_percent"] == "99.7999"
+    assert (uptime["band_from_percent"], uptime["band_to_percent"], uptime["credit_percent"]) == ("98.5", "99.8", "2")
+
+
+def test_rules_6_the_first_support_example_alone_is_200_00_with_vat_50_00_and_total_250_00(client, body_dk):
+    # rules.md §6: 1st level 10:00-10:07 on Tuesday 6 October 2026, no agreement -> billed 15 minutes
+    body_dk["support_cases"] = body_dk["support_cases"][:1]
+    support = client.post("/v1/calculations", json=body_dk).json["support"]
+    assert [(l["kind"], l["seconds"], l["amount"]) for l in support["lines"]] == [("business_hours", 900, "200.00")]
+    assert (support["subtotal"], support["vat_amount"], support["total"]) == ("200.00", "50.00", "250.00")

@@ -297,3 +297,17 @@ def test_a_period_outside_the_contract_term_has_no_service_time_and_no_credit():
     assert result.uptime.service_seconds == 0
     assert result.uptime.credit_amount == 0
     assert result.period_fee == 0
+
+
+def test_rules_1_an_uptime_of_99_79999_percent_shows_99_7999_and_is_credited_in_the_band_below_99_8():
+    # rules.md §1: "99.79999 % shows "99.7999", never "99.8000"", and the band is chosen on the exact
+    # value. 20,001 s down in an explicit period of 10,000,000 s is exactly 99.79999 %.
+    zone = ZoneInfo(HCM)
+    start = datetime(2026, 1, 1, tzinfo=zone)
+    period = explicit_period(start, start + timedelta(seconds=10_000_000), zone)
+    result = statement(make_contract(policy_3cx()), period, incidents=[outage("I", hcm(2026, 2, 3, 9), 20_001)])
+    assert result.uptime.uptime == Fraction(9_979_999, 100_000)
+    assert truncate(result.uptime.uptime) == D("99.7999")
+    assert result.uptime.band.from_percent == D("98.5") and result.uptime.credit_percent == 2
+    # 2 % of 20,000,000 x (3 months + 2,224,000 s of April's 2,592,000 s) = 1,543,209.88
+    assert result.uptime.credit_amount == D("1543210")
