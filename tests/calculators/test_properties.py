@@ -244,18 +244,34 @@ def test_uptime_plus_outage_credit_never_exceeds_the_credit_cap(cap_percent, inc
 
 # --- money --------------------------------------------------------------------------------------
 
+# A half of a minor unit exactly is the one case in which half-up differs from half-even (Babel's and
+# Decimal's default): plain st.decimals(places=6) almost never drew one, so a half-even round_money
+# passed this property under most seeds.
+halves = st.tuples(st.integers(-10**12, 10**12), st.sampled_from(["VND", "DKK"])).map(
+    lambda n: (Decimal(2 * n[0] + 1).scaleb(-1 - exponent(n[1])), n[1]))
+
+
 @fast(200)
-@given(st.decimals(allow_nan=False, allow_infinity=False, places=6, min_value=-10**12, max_value=10**12),
-       st.sampled_from(["VND", "DKK"]))
-def test_round_money_agrees_with_decimal_quantize_round_half_up(value, currency):
+@given(st.one_of(st.tuples(st.decimals(allow_nan=False, allow_infinity=False, places=6, min_value=-10**12,
+                                       max_value=10**12), st.sampled_from(["VND", "DKK"])), halves))
+def test_round_money_agrees_with_decimal_quantize_round_half_up(value_and_currency):
+    value, currency = value_and_currency
     quantum = Decimal(1).scaleb(-exponent(currency))
     expected = value.quantize(quantum, rounding=ROUND_HALF_UP, context=Context(prec=60))
     assert round_money(value, currency) == expected
     assert minor_units_ok(round_money(value, currency), exponent(currency))
 
 
+# Band edges of the two policies below: only an uptime within 10^-4 of one can be shown in another band,
+# and st.fractions over [0, 100] never drew one.
+BAND_EDGES = sorted({Fraction(b.from_percent) for p in (uptime_3cx(), uptime_hvn()) for b in p.bands}
+                    | {Fraction(p.commitment_percent) for p in (uptime_3cx(), uptime_hvn())})
+near_band_edges = st.builds(lambda edge, k, d: min(Fraction(100), max(Fraction(0), edge + Fraction(k, d))),
+                            st.sampled_from(BAND_EDGES), st.integers(-2000, 2000), st.sampled_from([10**7, 10**9]))
+
+
 @fast(200)
-@given(st.fractions(min_value=0, max_value=100, max_denominator=10**7))
+@given(st.one_of(st.fractions(min_value=0, max_value=100, max_denominator=10**7), near_band_edges))
 def test_the_truncated_uptime_display_never_falls_in_another_band_than_the_exact_value(uptime):
     shown = truncate(uptime)
     assert Fraction(shown) <= uptime < Fraction(shown) + Fraction(1, 10**4)
