@@ -87,7 +87,10 @@ def test_a_critical_incident_crossing_the_month_end_counts_only_its_part_inside_
     assert credit(crossing, period="2026-10").downtime_seconds == 3 * H
 
 
-def test_the_same_exclusions_as_uptime_apply_to_critical_outages():
+def test_without_an_uptime_section_the_outage_sections_own_excluded_causes_apply_to_critical_outages():
+    # (was "the same exclusions as uptime apply": 1office has no uptime section, so this checks the
+    # outage section's own list; the uptime section's exclusions are checked by
+    # test_with_an_uptime_section_the_outage_rule_takes_its_exclusions_not_the_outage_sections_own)
     policy = policy_1office(outage_credit=OutagePolicy(excluded_causes=frozenset({"third_party"})))
     result = credit(critical("T", hcm(2026, 9, 10), 6 * H, cause="third_party"), policy=policy)
     assert result.blocks == 0

@@ -163,9 +163,13 @@ def test_account_credit_can_be_claimed_up_to_3_months_after_the_period_ends():
     assert statement(make_contract(policy_hvn()), "2026-11").claim_deadline == date(2027, 2, 28)
 
 
-def test_license_extension_and_renewal_deduction_apply_at_the_licence_end():
-    contract = make_contract(policy_1office(), ends_on=date(2027, 1, 1))
-    assert statement(contract, "2026-09").application.apply_on == date(2027, 1, 1)
+@pytest.mark.parametrize("mode", ["license_extension", "renewal_deduction"])
+def test_license_extension_and_renewal_deduction_apply_at_the_licence_end(mode):
+    # rules.md §10 / §4: both modes of seed 000 apply at the licence end (the test named both and ran
+    # only license_extension, 1office's own mode)
+    contract = make_contract(policy_1office(application=ApplicationPolicy(mode=mode)), ends_on=date(2027, 1, 1))
+    application = statement(contract, "2026-09").application
+    assert (application.mode, application.apply_on, application.cash_refund) == (mode, date(2027, 1, 1), False)
 
 
 def test_next_invoice_credits_apply_on_the_day_after_the_period():
