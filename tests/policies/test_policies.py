@@ -174,7 +174,12 @@ def test_a_float_at_any_numeric_field_of_a_calculation_request_is_refused(leaf, 
     _put(body, path, value)
     with pytest.raises(ValidationError) as caught:
         CalculationRequestSchema().load(body)
-    assert caught.value.messages
+    # refused at that field, not for some other reason elsewhere in the body
+    node = caught.value.messages
+    for key in path:
+        assert key in node, (path, caught.value.messages)
+        node = node[key]
+    assert node, (path, caught.value.messages)
 
 
 def test_a_null_override_on_a_value_sets_it_to_null_while_on_an_object_it_removes_it():
