@@ -640,3 +640,21 @@ def test_rules_3_an_open_incident_counts_as_if_it_ended_at_as_of_and_makes_the_s
                        as_of=as_of)
     assert (opened.uptime, opened.outage_credit) == (closed.uptime, closed.outage_credit)
     assert opened.status == ("provisional" if chosen.started_at < hcm(2026, 10, 1) else closed.status)
+
+
+@fast(150)
+@given(st.sampled_from(["3cx", "hvn"]), st.sampled_from([D(100), D(50), D(10), D("2.5")]),
+       st.sampled_from(["completed", "started"]), st.sampled_from(["period", "incident"]), september_incidents(),
+       st.integers(0, SEPT_2026_SECONDS - 1), st.integers(1, 2 * 86400))
+def test_rules_3_4_uptime_and_outage_credits_under_a_shared_cap_never_fall_as_counted_downtime_is_added(
+        uptime, cap, rounding, scope, base, offset, length):
+    # "credit never decreases as downtime grows" (design.md) for the two credits the cap limits together
+    extra = outage("extra", SEPT + timedelta(seconds=offset), length, "provider", "critical")
+    if rounding == "started" and scope == "incident":  # the documented exception (test_outage.py)
+        assume(not any(extra.started_at <= i.started_at < extra.ended_at for i in base))
+    policy = all_rules_policy(rounding, scope, uptime)
+    policy = replace(policy, uptime=replace(policy.uptime, credit_cap_percent=cap))
+    contract = make_contract(policy, fee=D(12_000_000))
+    before, after = statement(contract, incidents=base), statement(contract, incidents=base + [extra])
+    assert after.credit_total >= before.credit_total
+    assert after.credit_total <= round_money(exact(cap) / 100 * 12_000_000, "VND")
