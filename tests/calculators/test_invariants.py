@@ -40,10 +40,8 @@ from tests.calculators.factories import (
     ticket,
     ticket_policy,
 )
-from tests.calculators.test_properties import random_statements
-
-SEPT = hcm(2026, 9, 1)
-CAUSES = ["provider", "maintenance", "force_majeure", "third_party", "isp", "customer"]
+from tests.calculators.test_properties import CAUSES, random_statements
+from tests.calculators.test_properties import SEPT_START as SEPT
 
 # Offsets a timestamp may be written in: whole minutes within RFC 3339's range, and named zones
 offsets = st.one_of(
