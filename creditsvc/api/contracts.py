@@ -144,7 +144,9 @@ def _record_view(path_kind: str, kind: str):
         return _post_records(contract_id, kind, supersede)
 
     view.__name__ = view.__qualname__ = f"post_{kind}"
-    view.__doc__ = (f"Store one {name.lower()} or a batch `{{\"items\": [...]}}` (all or nothing, at most "
+    # "bug occurrence", not the schema's "bugoccurrence": the summary openapi.yaml shows
+    noun = path_kind.removesuffix("s").replace("-", " ")
+    view.__doc__ = (f"Store one {noun} or a batch `{{\"items\": [...]}}` (all or nothing, at most "
                     f"{records.MAX_BATCH}). Idempotent by the record's id.")
     documented = blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": {"oneOf": [
         schema, batch_schema]}}}})(view)
