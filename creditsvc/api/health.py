@@ -13,6 +13,9 @@ from .blueprint import Blueprint
 from .docs import problems
 from .errors import problem
 
+# openapi.yaml documents Retry-After on every 503 (api/docs.py), as the keyed endpoints send it
+RETRY = {"Retry-After": "5"}
+
 blp = Blueprint("health", __name__, description="Liveness, readiness and metrics")
 
 
@@ -36,17 +39,17 @@ def readyz():
     database = probe.url.database
     if probe.url.get_backend_name() == "sqlite" and database and database != ":memory:" and \
             not os.path.exists(database):  # connecting would create an empty one
-        return problem(503, "Service Unavailable", "The database file does not exist.")
+        return problem(503, "Service Unavailable", "The database file does not exist.", headers=RETRY)
     try:
         with probe.connect() as connection:
             versions = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
     except (SQLAlchemyError, OSError):
-        return problem(503, "Service Unavailable", "The database does not answer.")
+        return problem(503, "Service Unavailable", "The database does not answer.", headers=RETRY)
     # An empty version table (a downgrade to base, a restore that lost the schema) answered "ready"
     # while every request failed.
     behind = db.schema_behind(versions)
     if behind:
-        return problem(503, "Service Unavailable", behind)
+        return problem(503, "Service Unavailable", behind, headers=RETRY)
     return {"status": "ready"}
 
 

@@ -216,6 +216,7 @@ def test_readyz_is_503_when_the_database_is_gone(tmp_path):
     app = create_app({"DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none"})
     response = app.test_client().get("/readyz")
     assert response.status_code == 503 and response.mimetype == "application/problem+json"
+    assert response.headers["Retry-After"] == "5"  # as openapi.yaml documents on every 503
 
 
 @pytest.mark.parametrize("method, path", [("GET", "/v1/policy-templates"), ("GET", "/v1/contracts/c"),
