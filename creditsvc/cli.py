@@ -182,7 +182,20 @@ def close_period(args: argparse.Namespace) -> int:
         print(f"creditsvc: {error.message} (e.g. 2026-09), not {args.period!r}", file=sys.stderr)
         return 2
     url = _database_url()
-    db.upgrade(url)
+    # Not db.upgrade: run from the wrong folder (the default database is ./creditsvc.sqlite3) or with a
+    # mistyped URL, it made an empty database, and the close said "0 contracts" and ended 0. A dry run
+    # writes nothing, so it does not migrate either.
+    versions = db.schema_versions(url)
+    if not versions:
+        state = "does not exist" if versions is None else "has no schema"
+        print(f"creditsvc: the database {_which_database()}{state}: nothing to close (is CREDITSVC_DATABASE_URL "
+              "the service's? creditsvc db upgrade creates one)", file=sys.stderr)
+        return 1
+    if args.dry_run and (behind := db.schema_behind(versions)):
+        print(f"creditsvc: the database {_which_database()}is not ready: {behind}", file=sys.stderr)
+        return 1
+    if not args.dry_run:
+        db.upgrade(url)
     engine = db.make_engine(url)
     # A terminal gets a progress bar; a log gets one line per note as it is issued.
     bar = ProgressBar(sys.stderr) if sys.stderr.isatty() else None

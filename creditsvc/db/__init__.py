@@ -1,6 +1,7 @@
 """Engine, sessions and migrations. `CREDITSVC_DATABASE_URL` picks the database (SQLite by default)."""
 from __future__ import annotations
 
+import os
 from importlib import resources
 
 from functools import lru_cache
@@ -9,7 +10,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from flask import Flask, current_app, g
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
@@ -90,6 +91,24 @@ def schema_behind(versions: list[str]) -> str | None:
         return None
     return (f"The database schema is at revision {', '.join(sorted(versions))}; this release needs "
             f"{', '.join(sorted(heads))}: run creditsvc db upgrade.")
+
+
+def schema_versions(url: str) -> list[str] | None:
+    """The revisions the database's alembic_version holds ([] when it has no schema), or None when it is
+    an SQLite file that does not exist. Creates nothing: connecting to a missing SQLite file makes one."""
+    sqlite = url.startswith("sqlite")
+    # On SQLite a plain reader: make_engine's connection would switch the file to WAL, writing it.
+    engine = create_engine(url, poolclass=NullPool) if sqlite else make_engine(url)
+    database = engine.url.database
+    try:
+        if sqlite and database and database != ":memory:" and not os.path.exists(database):
+            return None
+        with engine.connect() as connection:
+            if not inspect(connection).has_table("alembic_version"):
+                return []
+            return list(connection.execute(text("SELECT version_num FROM alembic_version")).scalars())
+    finally:
+        engine.dispose()
 
 
 def upgrade(url: str) -> None:

@@ -766,3 +766,46 @@ def test_close_period_reads_each_contracts_own_month_when_the_contracts_live_in_
     summary = close_period(app.extensions["db_sessions"], "2026-09", datetime(2026, 10, 15, tzinfo=timezone.utc))
     assert summary.contracts == 2 and summary.owed == [("la", "400000")]
     assert [contract for contract, _ in summary.issued] == ["la"]
+
+
+@pytest.mark.parametrize("empty_file", [False, True])
+def test_close_period_on_a_database_without_the_schema_creates_nothing_and_ends_1(monkeypatch, capsys, tmp_path,
+                                                                                 empty_file):
+    # Run from the wrong folder (the default database is ./creditsvc.sqlite3) or with a mistyped URL,
+    # close-period created an empty database, said "0 contracts, 0 owed a credit" and ended 0: the
+    # month's notes were never issued. Its dry run, which writes nothing, created the database too.
+    from creditsvc.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CREDITSVC_DATABASE_URL", raising=False)
+    if empty_file:
+        (tmp_path / "creditsvc.sqlite3").touch()
+    for argv in (["close-period", "2026-09", "--dry-run"], ["close-period", "2026-09"]):
+        assert main(argv) == 1
+        err = _one_line_error(capsys)
+        assert f"the database sqlite:///{tmp_path / 'creditsvc.sqlite3'} " in err
+        assert ("has no schema" if empty_file else "does not exist") in err and "creditsvc db upgrade" in err
+    assert (tmp_path / "creditsvc.sqlite3").exists() is empty_file
+    if empty_file:
+        assert (tmp_path / "creditsvc.sqlite3").stat().st_size == 0
+
+
+def test_a_close_period_dry_run_does_not_migrate_an_older_schema(monkeypatch, capsys, tmp_path):
+    # "--dry-run: write nothing", and it migrated the database to this release's schema.
+    from sqlalchemy import text
+
+    from creditsvc.cli import main
+
+    url = f"sqlite:///{tmp_path / 'older.sqlite3'}"
+    db.upgrade(url)
+    engine = db.make_engine(url)
+    with engine.begin() as connection:  # as a database of the release before looks
+        connection.execute(text("DROP TABLE credit_note_documents"))
+        connection.execute(text("UPDATE alembic_version SET version_num = '0001'"))
+    monkeypatch.setenv("CREDITSVC_DATABASE_URL", url)
+    assert main(["close-period", "2026-09", "--dry-run"]) == 1
+    err = _one_line_error(capsys)
+    assert "revision 0001" in err and "run creditsvc db upgrade" in err
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0001"
+    engine.dispose()
