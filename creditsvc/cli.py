@@ -359,6 +359,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:  # close-period's notes so far are each committed: running it again finishes
         print("creditsvc: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `creditsvc close-period 2026-09 | head`: the reader left (notes so far are kept)
+        # stdout's last flush, at exit, would fail again and print "Exception ignored ... BrokenPipeError"
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print("creditsvc: the output was closed before it was all written (broken pipe)", file=sys.stderr)
+        return 1
     except SettingError as error:
         print(f"creditsvc: {error}", file=sys.stderr)
         return 2

@@ -809,3 +809,15 @@ def test_a_close_period_dry_run_does_not_migrate_an_older_schema(monkeypatch, ca
     with engine.connect() as connection:
         assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0001"
     engine.dispose()
+
+
+@pytest.mark.parametrize("command", [["openapi"], ["calculate", "-"]])
+def test_output_whose_reader_has_gone_is_one_line_not_a_traceback(command):
+    # `creditsvc close-period 2026-09 | head` stopped the close with BrokenPipeError's traceback after
+    # the fourth note; `creditsvc openapi | head -1` ended the same way.
+    process = subprocess.Popen([sys.executable, "-m", "creditsvc.cli", *command], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process.stdout.close()  # the reader leaves before the first line
+    _, err = process.communicate(json.dumps(SEPTEMBER_3CX, ensure_ascii=False), timeout=120)
+    assert process.returncode == 1 and "Traceback" not in err, err
+    assert err.strip() == "creditsvc: the output was closed before it was all written (broken pipe)"
