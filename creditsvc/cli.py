@@ -387,6 +387,10 @@ def _key_name(text: str) -> str:
     name = text.strip()
     if not name or len(name) > 100:
         raise argparse.ArgumentTypeError("a key's name is 1 to 100 characters, not blank")
+    try:  # bytes a terminal sent that are not UTF-8 reach Python as lone surrogates, which no database stores
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise argparse.ArgumentTypeError("a key's name is UTF-8 text (the terminal sent other bytes)") from None
     return name
 
 

@@ -596,6 +596,8 @@ def test_a_setting_that_cannot_be_used_ends_the_cli_with_one_line_not_a_tracebac
     (["serve", "--port", "8_000"], "argument --port: '8_000' is not a whole number"),
     (["create-api-key", "--name", " ", "--role", "admin"], "argument --name: a key's name is 1 to 100"),
     (["create-api-key", "--name", "k" * 101, "--role", "admin"], "argument --name: a key's name is 1 to 100"),
+    # a terminal that is not UTF-8 (Latin-1 "café"): the name reached the database and ended in a traceback
+    (["create-api-key", "--name", "caf\udce9", "--role", "admin"], "argument --name: a key's name is UTF-8 text"),
 ])
 def test_a_flag_out_of_its_bounds_is_refused_by_name_before_anything_runs(monkeypatch, capsys, tmp_path, argv, says):
     from creditsvc.cli import main
