@@ -168,7 +168,7 @@ def close_period(args: argparse.Namespace) -> int:
     from sqlalchemy.orm import sessionmaker
 
     from . import clock, db
-    from .config import from_environment
+    from .config import seller
     from .services.close import close_period as close
 
     from zoneinfo import ZoneInfo
@@ -199,11 +199,11 @@ def close_period(args: argparse.Namespace) -> int:
     engine = db.make_engine(url)
     # A terminal gets a progress bar; a log gets one line per note as it is issued.
     bar = ProgressBar(sys.stderr) if sys.stderr.isatty() else None
-    if not from_environment()["SELLER"].get("name") and not args.dry_run:
+    if not seller().get("name") and not args.dry_run:
         print(f"creditsvc: warning: {NO_SELLER}", file=sys.stderr)
     summary = close(sessionmaker(engine, expire_on_commit=False), args.period,
                     clock.now(), dry_run=args.dry_run,
-                    seller=from_environment()["SELLER"], progress=bar or _log_event)
+                    seller=seller(), progress=bar or _log_event)
     engine.dispose()
     if bar:
         bar.finish()
@@ -293,11 +293,11 @@ def calculate(args: argparse.Namespace) -> int:
         return 2
     if args.pdf:
         from . import render
-        from .config import from_environment
+        from .config import seller
 
         document = contract_document(request.contract)
         pdf = render.render_pdf(statement, document, render.pick_locale(document["locale"], args.lang),
-                                seller=from_environment()["SELLER"])
+                                seller=seller())
         try:
             with open(args.pdf, "wb") as out:
                 out.write(pdf)

@@ -59,14 +59,20 @@ def database_url() -> str:
     return url
 
 
+def seller() -> dict:
+    """The seller printed on documents (CREDITSVC_SELLER_*), read alone: `calculate --pdf` uses no
+    database and must not stop on a database setting."""
+    return {key: os.environ.get(f"CREDITSVC_SELLER_{key.upper()}") or None
+            for key in ("name", "address", "tax_id", "email")}
+
+
 def from_environment() -> dict:
     return {
         "DATABASE_URL": database_url(),
         # A body larger than this gets 413 before it is parsed.
         "MAX_CONTENT_LENGTH": integer("CREDITSVC_MAX_BODY_BYTES", 5 * 1024 * 1024, minimum=1),
         # The seller printed on documents; frozen into each credit note when it is issued.
-        "SELLER": {key: os.environ.get(f"CREDITSVC_SELLER_{key.upper()}") or None
-                   for key in ("name", "address", "tax_id", "email")},
+        "SELLER": seller(),
         "API_TITLE": "creditsvc",
         "API_VERSION": "1.0.0",
         "OPENAPI_VERSION": "3.1.0",

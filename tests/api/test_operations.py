@@ -823,3 +823,16 @@ def test_output_whose_reader_has_gone_is_one_line_not_a_traceback(command):
     _, err = process.communicate(json.dumps(SEPTEMBER_3CX, ensure_ascii=False), timeout=120)
     assert process.returncode == 1 and "Traceback" not in err, err
     assert err.strip() == "creditsvc: the output was closed before it was all written (broken pipe)"
+
+
+def test_calculate_writes_its_pdf_whatever_the_database_settings_say(tmp_path):
+    # `calculate` works without a server or database, and its JSON did; its --pdf read every setting
+    # for the seller and ended 2 on a CREDITSVC_DATABASE_URL (or CREDITSVC_MAX_BODY_BYTES) it never uses.
+    request, pdf = tmp_path / "september.json", tmp_path / "september.pdf"
+    request.write_text(json.dumps(SEPTEMBER_3CX, ensure_ascii=False), "utf-8")
+    env = {**os.environ, "CREDITSVC_DATABASE_URL": "not a url", "CREDITSVC_MAX_BODY_BYTES": "0",
+           "CREDITSVC_SELLER_NAME": "IDB"}
+    result = subprocess.run([sys.executable, "-m", "creditsvc.cli", "calculate", str(request), "--pdf", str(pdf)],
+                            capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 0, result.stderr
+    assert pdf.read_bytes().startswith(b"%PDF")
