@@ -229,8 +229,10 @@ def close_period(args: argparse.Namespace) -> int:
         for contract_id, reason in summary.skipped:
             print(f"  skipped {contract_id}: {reason}")
     for contract_id, number, credited, now in summary.stale:
-        print(f"  out of date: {contract_id} {number} credits {credited}, the statement now gives {now}; "
-              f"issue a correction (POST /v1/contracts/{contract_id}/credit-notes with supersede)")
+        refused = summary.uncorrectable.get(contract_id)  # e.g. its claim window closed since (rules.md §10)
+        advice = f"no correction can be issued now: {refused}" if refused else \
+            f"issue a correction (POST /v1/contracts/{contract_id}/credit-notes with supersede)"
+        print(f"  out of date: {contract_id} {number} credits {credited}, the statement now gives {now}; {advice}")
     # as the run itself ends: 1 when the operator must look (a contract skipped, a note out of date)
     return 1 if summary.skipped or summary.stale else 0
 

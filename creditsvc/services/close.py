@@ -31,6 +31,9 @@ class CloseSummary:
     # (contract, number, the note's credit total, the statement's now): records stored since, with
     # `supersede`, changed the month; a correction (POST .../credit-notes with supersede) is due
     stale: list[tuple[str, str, str, str]] = field(default_factory=list)
+    # contract -> why a correction of its out-of-date note is refused now ("code: message"), e.g. the
+    # claim window closed since (rules.md §10): the run must not ask for one
+    uncorrectable: dict[str, str] = field(default_factory=dict)
     contracts: int = 0
 
 
@@ -42,22 +45,26 @@ def close_period(sessions: sessionmaker, label: str, now: datetime, *, dry_run: 
     refusals: dict[str, DomainError | None] = {}
     totals: dict[str, Decimal] = {}  # every computed statement's credit total, owed or not
     with sessions() as session:
-        for row, statement in statements_for_period(session, label, now):
-            summary.contracts += 1
-            if isinstance(statement, DomainError):
-                summary.skipped.append((row.id, f"{statement.code}: {statement.message}"))
-                continue
-            totals[row.id] = statement.credit_total
-            if statement.credit_total:
-                summary.owed.append((row.id, format(statement.credit_total, "f")))
-                if dry_run:  # a run asks when it issues
-                    refusals[row.id] = credit_notes.refusal_to_issue(statement, label, now)
         # NUMERIC(38, 4) reads back as 600000.0000: shown at the currency's digits, as the note shows it
         live = {contract_id: (number, round_money(total, currency)) for contract_id, number, total, currency in
                 session.execute(select(CreditNote.contract_id, CreditNote.number, CreditNote.credit_total,
                                        CreditNote.currency).where(CreditNote.period == label,
                                                                   CreditNote.status == "issued")
                                 .order_by(CreditNote.contract_id)).all()}
+        for row, statement in statements_for_period(session, label, now):
+            summary.contracts += 1
+            if isinstance(statement, DomainError):
+                summary.skipped.append((row.id, f"{statement.code}: {statement.message}"))
+                continue
+            totals[row.id] = statement.credit_total
+            if row.id in live and statement.credit_total != live[row.id][1]:  # out of date
+                refusal = credit_notes.refusal_to_issue(statement, label, now, correcting=True)
+                if refusal is not None:
+                    summary.uncorrectable[row.id] = f"{refusal.code}: {refusal.message}"
+            if statement.credit_total:
+                summary.owed.append((row.id, format(statement.credit_total, "f")))
+                if dry_run:  # a run asks when it issues
+                    refusals[row.id] = credit_notes.refusal_to_issue(statement, label, now)
     summary.stale = [(contract_id, number, format(total, "f"), format(totals[contract_id], "f"))
                      for contract_id, (number, total) in live.items()
                      if contract_id in totals and totals[contract_id] != total]

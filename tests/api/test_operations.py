@@ -836,3 +836,30 @@ def test_calculate_writes_its_pdf_whatever_the_database_settings_say(tmp_path):
                             capture_output=True, text=True, timeout=120, env=env)
     assert result.returncode == 0, result.stderr
     assert pdf.read_bytes().startswith(b"%PDF")
+
+
+def test_close_period_does_not_ask_for_a_correction_the_claim_window_no_longer_allows(
+        app, client, database_url, fixed_clock, monkeypatch, capsys):
+    # A note made out of date after its claim window said "issue a correction (POST ... with
+    # supersede)", which is refused (422 claim_window_expired, rules.md §10) on every try.
+    from creditsvc.cli import main
+
+    assert client.put("/v1/contracts/hvn", json={**CONTRACT_3CX, "id": "hvn", "policy": {"template": "hvn"}}).status_code == 201
+    assert client.post("/v1/contracts/hvn/incidents", json=INCIDENT).status_code == 201
+    note = client.post("/v1/contracts/hvn/credit-notes", json={"period": "2026-09"}).json
+    assert note["claim_deadline"] == "2026-12-31"
+    fixed_clock.set(datetime(2027, 1, 5, tzinfo=timezone.utc))
+    longer = {**INCIDENT, "id": "late-outage", "started_at": "2026-09-20T09:00:00+07:00",
+              "ended_at": "2026-09-21T09:00:00+07:00"}
+    assert client.post("/v1/contracts/hvn/incidents?supersede=true", json=longer).status_code == 201
+    correction = client.post("/v1/contracts/hvn/credit-notes", json={"period": "2026-09", "supersede": True})
+    assert correction.status_code == 422 and correction.json["code"] == "claim_window_expired"
+    monkeypatch.setenv("CREDITSVC_DATABASE_URL", database_url)
+    capsys.readouterr()
+    for argv in (["close-period", "2026-09", "--dry-run"], ["close-period", "2026-09"]):
+        assert main(argv) == 1
+        out = capsys.readouterr().out
+        assert f"out of date: hvn {note['number']} credits 5000000" in out
+        assert "issue a correction" not in out
+        assert "no correction can be issued now: claim_window_expired: Credits for 2026-09 could be claimed until " \
+               "2026-12-31." in out
