@@ -93,6 +93,16 @@ def schema_behind(versions: list[str]) -> str | None:
             f"{', '.join(sorted(heads))}: run creditsvc db upgrade.")
 
 
+def schema_unknown(versions: list[str]) -> str | None:
+    """Why this release cannot migrate a database whose alembic_version holds `versions` (a revision it
+    does not know, a newer release's: `db upgrade` ends with alembic's CommandError), or None."""
+    unknown = sorted(set(versions) - _migrations()[1])
+    if not unknown:
+        return None
+    return (f"this release cannot migrate the database's schema: revision {', '.join(unknown)} is not "
+            "one of its own (a newer release's).")
+
+
 def schema_versions(url: str) -> list[str] | None:
     """The revisions the database's alembic_version holds ([] when it has no schema), or None when it is
     an SQLite file that does not exist. Creates nothing: connecting to a missing SQLite file makes one."""

@@ -813,6 +813,27 @@ def test_a_close_period_dry_run_does_not_migrate_an_older_schema(monkeypatch, ca
     engine.dispose()
 
 
+def test_a_close_period_dry_run_ends_as_the_run_on_a_schema_of_a_newer_release(monkeypatch, capsys, tmp_path):
+    # The run refuses a revision this release does not know (it migrates first: alembic cannot), and its
+    # dry run, which says what the run will do, answered "0 contracts, 0 owed a credit" and ended 0.
+    from sqlalchemy import text
+
+    from creditsvc.cli import main
+
+    url = f"sqlite:///{tmp_path / 'newer.sqlite3'}"
+    db.upgrade(url)
+    engine = db.make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = 'f00dfeed0001'"))
+    engine.dispose()
+    monkeypatch.setenv("CREDITSVC_DATABASE_URL", url)
+    assert main(["close-period", "2026-09"]) == 1
+    assert "f00dfeed0001" in _one_line_error(capsys)
+    assert main(["close-period", "2026-09", "--dry-run"]) == 1
+    err = _one_line_error(capsys)
+    assert "f00dfeed0001" in err and "this release cannot migrate" in err
+
+
 @pytest.mark.parametrize("command", [["openapi"], ["calculate", "-"]])
 def test_output_whose_reader_has_gone_is_one_line_not_a_traceback(command):
     # `creditsvc close-period 2026-09 | head` stopped the close with BrokenPipeError's traceback after
