@@ -29,7 +29,8 @@ class CloseSummary:
     already: list[tuple[str, str]] = field(default_factory=list)  # (contract, number) issued before
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (contract, reason)
     # (contract, number, the note's credit total, the statement's now): records stored since, with
-    # `supersede`, changed the month; a correction (POST .../credit-notes with supersede) is due
+    # `supersede`, changed the month; a correction (POST .../credit-notes with supersede) is due, unless
+    # `uncorrectable` says why none can be issued now
     stale: list[tuple[str, str, str, str]] = field(default_factory=list)
     # contract -> why a correction of its out-of-date note is refused now ("code: message"), e.g. the
     # claim window closed since (rules.md §10): the run must not ask for one
