@@ -1,11 +1,8 @@
 from __future__ import annotations
 
-import os
-
 from marshmallow import Schema, fields
 
 from flask import current_app
-from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from .. import db, observability
@@ -35,16 +32,12 @@ def healthz():
 @problems(503)
 def readyz():
     """Readiness: the database answers a read of the schema version, within seconds."""
-    probe = current_app.extensions["db_probe"]
-    database = probe.url.database
-    if probe.url.get_backend_name() == "sqlite" and database and database != ":memory:" and \
-            not os.path.exists(database):  # connecting would create an empty one
-        return problem(503, "Service Unavailable", "The database file does not exist.", headers=RETRY)
     try:
-        with probe.connect() as connection:
-            versions = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+        versions = db.versions_in(current_app.extensions["db_probe"])
     except (SQLAlchemyError, OSError):
         return problem(503, "Service Unavailable", "The database does not answer.", headers=RETRY)
+    if versions is None:  # connecting would have created an empty one
+        return problem(503, "Service Unavailable", "The database file does not exist.", headers=RETRY)
     # An empty version table (a downgrade to base, a restore that lost the schema) answered "ready"
     # while every request failed.
     behind = db.schema_behind(versions)

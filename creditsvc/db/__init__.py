@@ -103,20 +103,25 @@ def schema_unknown(versions: list[str]) -> str | None:
             "one of its own (a newer release's).")
 
 
-def schema_versions(url: str) -> list[str] | None:
+def versions_in(engine: Engine) -> list[str] | None:
     """The revisions the database's alembic_version holds ([] when it has no schema), or None when it is
     an SQLite file that does not exist. Creates nothing: connecting to a missing SQLite file makes one."""
-    sqlite = url.startswith("sqlite")
-    # On SQLite a plain reader: make_engine's connection would switch the file to WAL, writing it.
-    engine = create_engine(url, poolclass=NullPool) if sqlite else make_engine(url)
     database = engine.url.database
+    if engine.url.get_backend_name() == "sqlite" and database and database != ":memory:" and \
+            not os.path.exists(database):
+        return None
+    with engine.connect() as connection:
+        if not inspect(connection).has_table("alembic_version"):
+            return []
+        return list(connection.execute(text("SELECT version_num FROM alembic_version")).scalars())
+
+
+def schema_versions(url: str) -> list[str] | None:
+    """versions_in the database at `url`, through an engine of its own."""
+    # On SQLite a plain reader: make_engine's connection would switch the file to WAL, writing it.
+    engine = create_engine(url, poolclass=NullPool) if url.startswith("sqlite") else make_engine(url)
     try:
-        if sqlite and database and database != ":memory:" and not os.path.exists(database):
-            return None
-        with engine.connect() as connection:
-            if not inspect(connection).has_table("alembic_version"):
-                return []
-            return list(connection.execute(text("SELECT version_num FROM alembic_version")).scalars())
+        return versions_in(engine)
     finally:
         engine.dispose()
 
