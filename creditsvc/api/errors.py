@@ -56,6 +56,12 @@ def problem(status: int, title: str, detail: str | None = None, *, code: str | N
     return response
 
 
+def validation_problem(errors: dict[str, list[str]], where: str = "body"):
+    """The one 422 of a request that does not validate: each bad field (a dotted path) and its messages."""
+    return problem(422, title(422), f"The {where} does not validate: see errors.", code="validation_error",
+                   errors=errors)
+
+
 def _validation_errors(messages) -> dict[str, list[str]]:
     # webargs nests messages under the location ("json"); the body is the document clients know.
     if isinstance(messages, dict) and set(messages) <= {"json", "query", "headers", "view_args", "path"}:
@@ -72,11 +78,8 @@ def handle_http_exception(error: HTTPException):
     data = getattr(error, "data", None) or {}
     messages = data.get("messages")
     if error.code == 422 and messages is not None:
-        errors = _validation_errors(messages)
         # the query string too (?format=, ?as_of=): its fields are named "query.format"
-        where = "body" if set(messages) <= {"json"} else "request"
-        return problem(422, title(422), f"The {where} does not validate: see errors.",
-                       code="validation_error", errors=errors)
+        return validation_problem(_validation_errors(messages), "body" if set(messages) <= {"json"} else "request")
     if error.code == 400 and messages is not None:
         return problem(400, "Bad Request", "The body is not valid JSON.", code="malformed_json")
     headers = dict(error.get_headers()) if error.code in (405,) else None
@@ -93,8 +96,7 @@ def handle_domain_error(error: DomainError):
 
 
 def handle_validation_error(error: ValidationError):
-    return problem(422, title(422), "The body does not validate: see errors.",
-                   code="validation_error", errors=_validation_errors(error.messages))
+    return validation_problem(_validation_errors(error.messages))
 
 
 def handle_malformed_json(error: ValueError):

@@ -731,6 +731,18 @@ def test_a_statement_takes_as_of_and_refuses_it_misspelt(client):
     assert refused.json["errors"] == {"query.Format": ["Unknown field."], "query.asof": ["Unknown field."]}
 
 
+def test_an_unknown_query_parameter_is_named_together_with_the_faults_of_the_known_ones(client):
+    # `?lang=de&zz=1` named only zz: the client mended it and met the bad lang on its next request
+    _store_september(client)
+    refused = client.get("/v1/contracts/acme-3cx/statements/2026-09?lang=de&zz=1&as_of=yesterday&format=json")
+    assert refused.status_code == 422
+    assert set(refused.json["errors"]) == {"query.zz", "query.lang", "query.as_of"}
+    assert refused.json["errors"]["query.zz"] == ["Unknown field."]
+    assert refused.json["errors"]["query.lang"] == client.get(
+        "/v1/contracts/acme-3cx/statements/2026-09?lang=de").json["errors"]["query.lang"]
+    assert refused.json["detail"] == "The request does not validate: see errors."
+
+
 def test_an_unknown_query_parameter_is_looked_at_only_after_the_key_and_its_role(client_as):
     assert client_as(None).get("/v1/contracts/acme-3cx?x=1").status_code == 401
     assert client_as("sales").get("/v1/contracts/acme-3cx/statements/2026-09?x=1").status_code == 403
