@@ -456,6 +456,9 @@ def _run(argv: list[str] | None) -> int:
     closing.set_defaults(handler=close_period)
 
     args = parser.parse_args(argv)
+    if args.handler is calculate and args.lang and not args.pdf:
+        # the JSON has no language: --lang alone was ignored, and the statement printed as if not asked
+        parser.error("calculate: --lang is the PDF's language; give --pdf FILE with it")
     return args.handler(args)
 
 

@@ -755,6 +755,15 @@ def test_the_calculate_command_gives_the_statement_post_v1_calculations_gives(cl
     assert json.loads(bad.stderr.splitlines()[-1])["period"] == ["A period is YYYY-MM or {start, end}."]
 
 
+def test_the_calculate_command_refuses_a_language_without_a_pdf_to_write_it_in(tmp_path):
+    request = tmp_path / "september.json"
+    request.write_text(json.dumps(SEPTEMBER_3CX, ensure_ascii=False), "utf-8")
+    result = subprocess.run([sys.executable, "-m", "creditsvc.cli", "calculate", str(request), "--lang", "en"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and result.stdout == ""
+    assert "--lang is the PDF's language; give --pdf FILE with it" in result.stderr
+
+
 def test_close_period_reads_each_contracts_own_month_when_the_contracts_live_in_different_zones(app, client):
     # The records are read in one UTC window for every contract: it must reach the end of the last
     # zone's month, or an outage on Los Angeles' 30 September (1 October in Ho Chi Minh City) is not seen.
