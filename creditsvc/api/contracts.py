@@ -1,25 +1,28 @@
 """Contracts, their records, statements, credit notes and renewal summaries (api.md)."""
 from __future__ import annotations
 
+from functools import wraps
+
 from flask import current_app, jsonify, request
 from marshmallow import Schema, ValidationError, fields, validate
+from werkzeug.exceptions import HTTPException
 
 from .. import clock, db
 from ..jsonio import json_response, loads
 from ..policies import flatten_errors
 from ..calculators.errors import DomainError
-from ..schemas.contract import CONTRACT_ID, ContractSchema
+from ..schemas.contract import CONTRACT_ID, ContractSchema, StoredPolicySpec
 from ..schemas.fields import MONTH, StrictBoolean, Timestamp
 from ..schemas.records import RECORD_SCHEMAS
 from ..schemas.statement import CreditNoteSchema, RenewalSummarySchema, StatementSchema, dump_statement
 from ..services import credit_notes, records, renewal
-from ..services.contracts import get_contract_row, put_contract
+from ..services.contracts import get_contract_row, put_contract, stored_unchanged
 from ..services.statements import statement_for
 from .auth import requires
 from .blueprint import Blueprint
 from .docs import problems
 from .documents import PDF_DOC, DocumentQuerySchema, note_pdf_response, pdf_response, wants_pdf
-from .errors import problem, title
+from .errors import validation_problem
 
 blp = Blueprint("contracts", __name__, url_prefix="/v1", description="Contracts, records, statements, credit notes")
 
@@ -29,6 +32,36 @@ PATH_KINDS = {"incidents": "incidents", "bug-occurrences": "bug_occurrences", "s
 
 class ContractPutSchema(ContractSchema):
     id = fields.String(load_default=None, validate=ContractSchema._declared_fields["id"].validators)
+
+
+class ContractAsStoredSchema(ContractPutSchema):
+    policy = StoredPolicySpec(required=True)
+
+
+def unchanged_under_older_rules(view):
+    """A PUT that repeats stored terms is 200 "unchanged", even where the policy breaks a rule made
+    after it was stored (falling bands, a default amount in another currency ...): such a contract
+    still reads, but a nightly sync re-sending it byte for byte was refused with 422. Any change to
+    it is held to today's rules, and so is a contract not stored yet."""
+
+    @wraps(view)
+    def wrapper(*args, contract_id, **kwargs):
+        try:
+            return view(*args, contract_id=contract_id, **kwargs)
+        except HTTPException as refused:
+            if refused.code != 422:
+                raise
+            try:
+                loaded = ContractAsStoredSchema().load(loads(request.get_data(cache=True)))
+            except (ValidationError, ValueError):
+                raise refused from None
+            row = stored_unchanged(db.session(), {**loaded, "id": loaded["id"] or contract_id}) \
+                if loaded["id"] in (None, contract_id) else None
+            if row is None:
+                raise refused from None
+            return _created_or_ok(row.document, False)
+
+    return wrapper
 
 
 class StatementQuerySchema(DocumentQuerySchema):
@@ -70,19 +103,18 @@ def _created_or_ok(body, created: bool):
 @blp.route("/contracts/<string:contract_id>", methods=["PUT"])
 @requires("billing")
 @problems(400, 409, 413, 415, 422)
+@unchanged_under_older_rules
 @blp.arguments(ContractPutSchema)
 @blp.response(200, ContractSchema, description="Replaced or unchanged")
 @blp.alt_response(201, schema=ContractSchema, description="Created", success=True)
 def put(loaded, contract_id):
     """Create or replace a contract's terms (idempotent)."""
     if not CONTRACT_ID.regex.fullmatch(contract_id):
-        return problem(422, title(422), "Not a valid contract id.", code="validation_error",
-                       errors={"contract_id": [CONTRACT_ID.error]})
+        return validation_problem({"contract_id": [CONTRACT_ID.error]}, "request")
     if loaded["id"] is None:
         loaded["id"] = contract_id
     elif loaded["id"] != contract_id:
-        return problem(422, title(422), "The body's id differs from the path's.",
-                       code="validation_error", errors={"id": ["Must equal the contract id in the path."]})
+        return validation_problem({"id": ["Must equal the contract id in the path."]})
     row, created, _ = put_contract(db.session(), loaded)
     return _created_or_ok(row.document, created)
 

@@ -205,13 +205,20 @@ def _typed(value: Any) -> Any:
     raise TypeError(type(value).__name__)
 
 
-def _resolve(spec: Mapping[str, Any]) -> tuple[dict[str, Any], Policy]:
+def resolve_as_stored(spec: Mapping[str, Any]) -> tuple[dict[str, Any], Policy]:
+    """`resolve` without the rules only new input is held to (`_refuse_new_input`), reading the
+    document as a stored one is read: for telling whether a PUT repeats the terms stored before them."""
+    return _resolve(spec, load=load_stored_policy, refuse=lambda *_: None)
+
+
+def _resolve(spec: Mapping[str, Any], load=load_policy, refuse=None) -> tuple[dict[str, Any], Policy]:
+    refuse = refuse or _refuse_new_input
     if not isinstance(spec, Mapping):
         raise PolicyError({"_": ["A policy is an object: a full policy or {template, overrides}."]})
     if "template" not in spec:
         document = _whole_numbers_as_int(dict(spec))
-        policy = load_policy(document)
-        _refuse_new_input(document, policy, None, None)
+        policy = load(document)
+        refuse(document, policy, None, None)
         return document, policy
     unknown = set(spec) - {"template", "overrides"}
     if unknown:
@@ -226,10 +233,10 @@ def _resolve(spec: Mapping[str, Any]) -> tuple[dict[str, Any], Policy]:
     template = template_document(spec["template"])
     document = _whole_numbers_as_int(deep_merge(template, overrides))
     try:
-        policy = load_policy(document)
+        policy = load(document)
     except PolicyError as error:
         raise PolicyError({_origin(path, overrides): texts for path, texts in error.errors.items()}) from None
-    _refuse_new_input(document, policy, template, overrides)
+    refuse(document, policy, template, overrides)
     return document, policy
 
 

@@ -6,7 +6,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from ..calculators import records
 from ..calculators.money import CURRENCY_EXPONENTS
 from ..calculators.policy import AGREEMENT_TIERS, DELIVERIES
-from ..policies import PolicyError, resolve
+from ..policies import PolicyError, resolve, resolve_as_stored
 from .fields import Day, Pattern, TermsAmount, TimeZone, decimal_places
 
 CONTRACT_ID = Pattern(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
@@ -29,10 +29,12 @@ class FeeSchema(Schema):
 class PolicySpec(fields.Dict):
     """`{"template": ..., "overrides": {...}}` or a full policy document (rules.md §9)."""
 
+    resolve = staticmethod(resolve)
+
     def _deserialize(self, value, attr, data, **kwargs):
         spec = super()._deserialize(value, attr, data, **kwargs)
         try:
-            document, policy = resolve(spec)
+            document, policy = self.resolve(spec)
         except PolicyError as error:
             raise ValidationError(error.errors) from None
         return {"spec": spec, "document": document, "policy": policy}
@@ -68,6 +70,13 @@ class ContractSchema(Schema):
             places = CURRENCY_EXPONENTS[currency]
             raise ValidationError({"amount": [f"A {currency} fee has at most {places} decimal places."
                                               if places else f"A {currency} fee is a whole number."]}, "fee")
+
+
+class StoredPolicySpec(PolicySpec):
+    """A policy read as one stored by an earlier release is: not held to the rules only new input must
+    keep (policies._refuse_new_input). Only for comparing a PUT with the stored terms."""
+
+    resolve = staticmethod(resolve_as_stored)
 
 
 def contract_from(data: dict) -> records.Contract:

@@ -24,9 +24,20 @@ from .errors import Conflict, NotFound
 from .fine_limits import months_too_large
 
 
+def _document(loaded: dict[str, Any]) -> dict[str, Any]:
+    """A loaded contract as it is stored (and returned): what two PUTs are compared by."""
+    return plain(ContractSchema().dump(loaded))
+
+
+def stored_unchanged(session: Session, loaded: dict[str, Any]) -> ContractRow | None:
+    """The stored contract when `loaded` repeats its terms exactly; None when it is not stored or differs."""
+    row = session.get(ContractRow, loaded["id"]) if CONTRACT_ID.regex.fullmatch(loaded["id"]) else None
+    return row if row is not None and canonical_json(row.document) == canonical_json(_document(loaded)) else None
+
+
 def put_contract(session: Session, loaded: dict[str, Any]) -> tuple[ContractRow, bool, bool]:
     """Store a validated contract. Returns (row, created, changed)."""
-    document = plain(ContractSchema().dump(loaded))
+    document = _document(loaded)
     policy_document = plain(loaded["policy"]["document"])
     now = clock.now()
     row = session.get(ContractRow, loaded["id"], with_for_update=True)

@@ -48,6 +48,45 @@ def test_putting_a_contract_creates_it_then_is_idempotent_then_replaces(client):
     assert got["fee"]["amount"] == "1" and got["policy"] == {"template": "3cx-vn"}
 
 
+EARLIER_TERMS = {**CONTRACT_3CX, "policy": {"template": "3cx-vn", "overrides": {"uptime": {"commitment_percent": "99.80005"}}}}
+EDGE_ERROR = {"policy.overrides.uptime.commitment_percent": ["At most 4 decimal places, the digits uptime_percent shows."]}
+
+
+@pytest.fixture
+def stored_by_an_earlier_release(client, monkeypatch):
+    """acme-3cx stored with a commitment of 5 decimals, as a release before that rule stored it."""
+    from creditsvc import policies
+    with monkeypatch.context() as earlier:
+        earlier.setattr(policies, "_refuse_new_input", lambda *_: None)
+        assert client.put("/v1/contracts/acme-3cx", json=EARLIER_TERMS).status_code == 201
+    policies._cache.clear()  # what that release resolved is not today's answer
+    return client.get("/v1/contracts/acme-3cx").json
+
+
+def test_terms_stored_before_a_policy_rule_are_unchanged_when_put_again_as_they_are(client, app,
+                                                                                     stored_by_an_earlier_release):
+    # a nightly sync re-sending the stored terms byte for byte was refused with 422 after the rule came in
+    with app.app_context():
+        before = db.session().get(models.Contract, "acme-3cx").updated_at
+    again = client.put("/v1/contracts/acme-3cx", json=EARLIER_TERMS)
+    assert again.status_code == 200, again.json
+    assert again.json == stored_by_an_earlier_release
+    without_id = client.put("/v1/contracts/acme-3cx", json={k: v for k, v in EARLIER_TERMS.items() if k != "id"})
+    assert without_id.status_code == 200
+    with app.app_context():
+        assert db.session().get(models.Contract, "acme-3cx").updated_at == before
+
+
+def test_a_change_to_terms_stored_before_a_policy_rule_is_held_to_the_rule(client, stored_by_an_earlier_release):
+    changed = client.put("/v1/contracts/acme-3cx", json={**EARLIER_TERMS, "fee": {"amount": "1", "per": "month"}})
+    assert changed.status_code == 422 and changed.json["errors"] == EDGE_ERROR
+    elsewhere = client.put("/v1/contracts/other", json={**EARLIER_TERMS, "id": "other"})
+    assert elsewhere.status_code == 422 and elsewhere.json["errors"] == EDGE_ERROR
+    mismatched = client.put("/v1/contracts/other", json=EARLIER_TERMS)  # the body names acme-3cx
+    assert mismatched.status_code == 422 and mismatched.json["errors"] == EDGE_ERROR
+    assert client.get("/v1/contracts/acme-3cx").json == stored_by_an_earlier_release
+
+
 def test_a_contract_whose_body_id_differs_from_the_path_is_refused(client):
     response = client.put("/v1/contracts/other", json=CONTRACT_3CX)
     assert response.status_code == 422 and "id" in response.json["errors"]
