@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sys
 import time
+from decimal import Decimal
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -13,7 +14,8 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from creditsvc.calculators.calendar import BusinessCalendar  # noqa: E402
-from creditsvc.calculators.policy import BusinessHours, SupportPolicy  # noqa: E402
+from creditsvc.calculators.fines import fine_amounts  # noqa: E402
+from creditsvc.calculators.policy import BusinessHours, FinesPolicy, SupportPolicy  # noqa: E402
 from creditsvc.calculators.records import SupportCase  # noqa: E402
 from creditsvc.calculators.statement import compute_statement  # noqa: E402
 from creditsvc.calculators.support import bill_case  # noqa: E402
@@ -52,12 +54,19 @@ def main() -> dict[str, float]:
     short = rate(lambda: bill_case(one_hour, policy, calendar, None, "DKK"), 1.0)
     long = rate(lambda: bill_case(thirty_days, policy, calendar, None, "DKK"), 1.0)
 
+    fines = FinesPolicy(multiplier=Decimal("1.0001"))  # grows slowly: thousands of fines before the storage limit
+    thousand = rate(lambda: list(fine_amounts(fines, range(2, 1002), "VND")), 1.0)
+    two_thousand = rate(lambda: list(fine_amounts(fines, range(2, 2002), "VND")), 1.0)
+
     print(f"typical month (30 incidents, 20 cases, 10 tickets, 5 bugs): {computed:,.0f} statements/s on one core "
           f"(target >= 1,000)")
     print(f"  same, with schema load and JSON dump:                    {end_to_end:,.0f} statements/s")
     print(f"support split: 1-hour case {short:,.0f}/s, 30-day case {long:,.0f}/s -> "
           f"30-day costs {short / long:.2f}x a 1-hour case (target <= 10x)")
-    return {"statements_per_second": computed, "support_30d_over_1h": short / long}
+    print(f"repeat-bug fines at multiplier 1.0001: 2,000 occurrences cost {thousand / two_thousand:.2f}x "
+          "1,000 (linear work on ever longer fractions)")
+    return {"statements_per_second": computed, "support_30d_over_1h": short / long,
+            "fines_2000_over_1000": thousand / two_thousand}
 
 
 if __name__ == "__main__":

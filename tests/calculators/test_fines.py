@@ -3,8 +3,10 @@ from decimal import Decimal
 from itertools import permutations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from creditsvc.calculators.fines import fine_amount, repeat_bug_fines
+from creditsvc.calculators.fines import fine_amount, fine_amounts, repeat_bug_fines
 from creditsvc.calculators.policy import FinesPolicy
 from creditsvc.calculators.records import epoch
 
@@ -133,3 +135,53 @@ def test_occurrences_in_the_repeated_autumn_hour_are_numbered_by_instant_not_wal
         fines = statement(contract, "2026-10", bugs=list(order)).repeat_bug_fines
         assert [(f.occurrence, f.occurred_at) for f in fines.items] == [(2, earlier.occurred_at), (3, later.occurred_at)]
         assert [f.amount for f in fines.items] == [D(500_000), D(1_000_000)]
+
+
+def test_a_bug_recurring_1500_times_at_a_multiplier_near_1_is_fined_exactly_at_every_occurrence():
+    # rules.md §5: "exact at any k". Each fine now grows from the one before (computed from the 2nd for
+    # every k, 2,000 occurrences at multiplier 1.0001 took 23 s; bench/calculations.py prints the ratio).
+    from datetime import timedelta
+    from fractions import Fraction
+
+    from creditsvc.calculators.money import round_money
+
+    policy = FinesPolicy(multiplier=D("1.0001"))
+    occurrences = [bug(f"r{k:04d}", "B", hcm(2026, 9, 1) + timedelta(minutes=k)) for k in range(1, 1501)]
+    result = sept_fines(*occurrences, policy=policy)
+    assert [f.occurrence for f in result.items] == list(range(2, 1501))
+    for fine in result.items[:3] + result.items[-3:]:
+        exact = 500_000 * Fraction(10001, 10000) ** (fine.occurrence - 2)
+        assert fine.amount == round_money(exact, "VND")
+    assert fine_amount(policy, 1500, "VND") == result.items[-1].amount
+
+
+@settings(max_examples=60, deadline=None)
+@given(numbers=st.lists(st.integers(min_value=1, max_value=120), min_size=1, max_size=30, unique=True),
+       multiplier=st.sampled_from([D(1), D("1.0001"), D("1.5"), D(2), D(10)]),
+       max_fine=st.sampled_from([None, D(600_000), D(10**9)]), first=st.integers(min_value=1, max_value=3))
+def test_the_fines_of_any_occurrences_in_turn_are_each_occurrences_own_fine(numbers, multiplier, max_fine, first):
+    # fine_amounts carries one running product past occurrences outside the month and stops it at the
+    # cap: each of its answers must still be what fine_amount gives that occurrence alone
+    from fractions import Fraction
+
+    from creditsvc.calculators.money import AmountOverflow, round_money
+
+    def alone(k):  # rules.md §5 as written: base x multiplier^(k - 2), capped; too large to store: None
+        if k < first:
+            return round_money(0, "VND")
+        value = Fraction(policy.base_amount) * Fraction(multiplier) ** (k - 2)
+        try:
+            return round_money(min(value, max_fine) if max_fine is not None else value, "VND")
+        except AmountOverflow:
+            return None
+
+    policy = FinesPolicy(multiplier=multiplier, max_fine=max_fine, first_fined_occurrence=first)
+    numbers = sorted(numbers)
+    got = []
+    try:
+        for amount in fine_amounts(policy, numbers, "VND"):
+            got.append(amount)
+    except AmountOverflow:
+        got.append(None)  # the first fine too large ends the month's fines
+    expected = [alone(k) for k in numbers]
+    assert got == expected[:len(got)] and (len(got) == len(numbers) or got[-1] is None)
