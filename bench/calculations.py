@@ -4,10 +4,11 @@
 """
 from __future__ import annotations
 
+import json
 import sys
 import time
 from decimal import Decimal
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -36,6 +37,20 @@ def rate(function, seconds: float = 2.0) -> float:
     return calls / elapsed
 
 
+def outage_reports(count: int) -> dict:
+    """A 1office month with `count` critical reports and as many excluded (ISP) ones between them, each
+    outage credited on its own with started blocks: the per-incident road of rules.md §4."""
+    contract = json.loads((Path(__file__).resolve().parents[1] / "examples" / "1office" / "contract.json").read_text())
+    contract["policy"]["overrides"] = {"outage_credit": {"scope": "incident", "rounding": "started",
+                                                         "excluded_causes": ["isp"]}}
+    start, step = datetime(2026, 9, 1, tzinfo=timezone.utc), 2_592_000 // (count + 1)
+    incidents = [{"id": f"{kind}{k}", "severity": "critical", "cause": cause,
+                  "started_at": (start + timedelta(seconds=step * k + offset)).isoformat(),
+                  "ended_at": (start + timedelta(seconds=step * k + offset + step // 3)).isoformat()}
+                 for k in range(count) for kind, cause, offset in (("C", "provider", 0), ("X", "isp", step // 2))]
+    return {"contract": contract, "period": "2026-09", "as_of": "2026-11-01T00:00:00Z", "incidents": incidents}
+
+
 def main() -> dict[str, float]:
     body = calculation_body()
     schema = CalculationRequestSchema()  # one instance, as the app holds one
@@ -58,6 +73,10 @@ def main() -> dict[str, float]:
     thousand = rate(lambda: list(fine_amounts(fines, range(2, 1002), "VND")), 1.0)
     two_thousand = rate(lambda: list(fine_amounts(fines, range(2, 2002), "VND")), 1.0)
 
+    many_outages = {n: schema.load(outage_reports(n)) for n in (1_000, 4_000)}
+    outages_1k = rate(lambda: compute_statement(many_outages[1_000]), 1.0)
+    outages_4k = rate(lambda: compute_statement(many_outages[4_000]), 1.0)
+
     print(f"typical month (30 incidents, 20 cases, 10 tickets, 5 bugs): {computed:,.0f} statements/s on one core "
           f"(target >= 1,000)")
     print(f"  same, with schema load and JSON dump:                    {end_to_end:,.0f} statements/s")
@@ -65,7 +84,9 @@ def main() -> dict[str, float]:
           f"30-day costs {short / long:.2f}x a 1-hour case (target <= 10x)")
     print(f"repeat-bug fines at multiplier 1.0001: 2,000 occurrences cost {thousand / two_thousand:.2f}x "
           "1,000 (linear work on ever longer fractions)")
-    return {"statements_per_second": computed, "support_30d_over_1h": short / long,
+    print(f"outage credit per incident, started blocks: 4,000 critical and 4,000 excluded reports cost "
+          f"{outages_1k / outages_4k:.2f}x 1,000 and 1,000")
+    return {"outages_4000_over_1000": outages_1k / outages_4k, "statements_per_second": computed, "support_30d_over_1h": short / long,
             "fines_2000_over_1000": thousand / two_thousand}
 
 

@@ -1,6 +1,7 @@
 """The critical-outage credit: half a day of subscription per 2 hours of stoppage (rules.md §4; seed 000)."""
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from decimal import Decimal
 from fractions import Fraction
 
@@ -49,16 +50,24 @@ def outage_credit(
     def counted_seconds(union: list[Interval]) -> int:
         return intervals.length(intervals.subtract(intervals.intersect(union, service), excluded))
 
+    def counted_seconds_between(start: int, end: int) -> int:
+        """counted_seconds([(start, end)]), subtracting only the excluded intervals that reach into it
+        (found by bisection in the sorted union): per incident, a walk over all of them made 5,000
+        critical and 5,000 excluded reports a 30-second request."""
+        near = excluded[bisect_right(excluded, start, key=lambda span: span[1]):
+                        bisect_left(excluded, end, key=lambda span: span[0])]
+        return intervals.length(intervals.subtract(intervals.clip(service, start, end), near))
+
     if policy.scope == "incident" and policy.rounding == "started":
         # Started blocks: each second of stoppage belongs to the earliest incident covering it, so
         # overlapping reports are never counted twice (rules.md §3). Splitting an outage between its
         # reports can only start more blocks; a report that starts first and covers two separate
         # incidents still takes them into one (rules.md does not say which is meant).
-        per_incident, taken = [], intervals.union(excluded)  # taken: excluded, or an earlier incident's
-        for span, _id in sorted((incident_interval(i, as_of), i.id) for i in critical):
-            own = intervals.subtract(intervals.intersect(intervals.union([span]), service), taken)
-            per_incident.append(intervals.length(own))
-            taken = intervals.union(taken + [span])
+        # In start order, the earlier incidents cover exactly [start, reach) of a later one's time.
+        per_incident, reach = [], None  # reach: the latest end of the incidents so far
+        for (start, end), _id in sorted((incident_interval(i, as_of), i.id) for i in critical):
+            per_incident.append(counted_seconds_between(start if reach is None else max(start, reach), end))
+            reach = end if reach is None else max(reach, end)
         downtime = sum(per_incident)
         blocks = sum(_blocks(seconds, policy) for seconds in per_incident)
     elif policy.scope == "incident":
@@ -67,7 +76,7 @@ def outage_credit(
         # same stoppage could lower the credit.
         # Reports that only touch (one ends as the next starts) stay two outages.
         outages = intervals.union((incident_interval(i, as_of) for i in critical), touching=False)
-        per_outage = [counted_seconds([outage]) for outage in outages]
+        per_outage = [counted_seconds_between(*outage) for outage in outages]
         downtime = sum(per_outage)
         blocks = sum(_blocks(seconds, policy) for seconds in per_outage)
     else:
