@@ -23,6 +23,9 @@ def create_app(config: dict | None = None) -> Flask:
     from .schemas.fields import OPENAPI_TYPES
 
     app = Flask(__name__)
+    # A repeated slash is another URL, a 404 like a trailing slash: werkzeug's merging answered it with a
+    # 308 and an HTML page, the one response that was neither JSON nor a problem. (Before any route.)
+    app.url_map.merge_slashes = False
     app.json = DecimalJSONProvider(app)
     app.config.update(from_environment())
     if config:

@@ -50,3 +50,16 @@ def test_a_body_in_another_json_media_type_is_a_415_not_read_as_plain_json(clien
 def test_application_json_in_any_case_and_with_its_charset_is_still_json(client, content_type):
     response = client.put("/v1/contracts/acme-3cx", data=json.dumps(CONTRACT_3CX), content_type=content_type)
     assert response.status_code == 201
+
+
+@pytest.mark.parametrize("method, path", [("GET", "/v1//contracts/acme-3cx"), ("GET", "/v1/contracts//acme-3cx"),
+                                          ("POST", "/v1//calculations"), ("POST", "/v1/contracts/acme-3cx//incidents"),
+                                          ("GET", "/v1//credit-notes/CN-2026-000001")])
+def test_a_path_with_an_empty_segment_is_a_404_problem_not_an_html_redirect(client, method, path):
+    # werkzeug merges repeated slashes by answering 308 with an HTML page: the one response of the API
+    # that was neither JSON nor a problem, in no operation of openapi.yaml, and for a POST an invitation
+    # to send the body again elsewhere. A trailing slash (another URL than the operation's) is a 404.
+    response = client.open(path, method=method, json={})
+    assert response.status_code == 404 and response.mimetype == "application/problem+json"
+    assert "Location" not in response.headers
+    assert {"type", "title", "status", "detail"} <= set(response.json) and response.json["status"] == 404
