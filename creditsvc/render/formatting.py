@@ -7,12 +7,13 @@ and only then formatted: the PDF prints exactly the JSON's figures.
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, datetime
 from decimal import Decimal
 
 from babel.dates import format_date, format_time
 from babel import Locale
-from babel.numbers import format_currency, format_decimal, format_percent, get_group_symbol
+from babel.numbers import format_currency, format_decimal, format_percent, get_currency_symbol, get_group_symbol
 from markupsafe import Markup, escape
 
 from ..calculators.money import round_money
@@ -31,12 +32,21 @@ class Formatter:
         self._percent_pattern = Locale.parse(locale).percent_formats[None].pattern
         if "#,##0" not in self._percent_pattern:
             raise ValueError(f"unexpected percent pattern for {locale}: {self._percent_pattern!r}")
+        self._unspaced = _unspaced_sign(get_currency_symbol(currency, locale))
 
     def money(self, amount: str | Decimal | None) -> str:
         if amount is None:
             return ""
-        return self._wrappable(format_currency(round_money(Decimal(amount), self.currency), self.currency,
-                                               locale=self.locale))
+        return self._wrappable(self._spaced(format_currency(round_money(Decimal(amount), self.currency),
+                                                            self.currency, locale=self.locale)))
+
+    def _spaced(self, text: str) -> str:
+        """CLDR's currency spacing, which Babel leaves out: a sign whose end at the digits is a letter is
+        parted from them by a no-break space. English printed "DKK1,983.30" (CLDR and ICU: "DKK 1,983.30")
+        and keeps "$1,983.30" and "₫400,000", whose signs are symbols."""
+        for pattern in self._unspaced:
+            text = pattern.sub(lambda m: "\u00a0".join(m.groups()), text)
+        return text
 
     def _wrappable(self, text: str) -> str:
         """In HTML, a line-break opportunity (<wbr>) after each digit group's separator: a cell too
@@ -57,8 +67,8 @@ class Formatter:
         """A price per hour or km: every digit it has (a discounted rate may have more than the currency)."""
         if value is None:
             return ""
-        return self._wrappable(format_currency(Decimal(value), self.currency, locale=self.locale,
-                                               decimal_quantization=False))
+        return self._wrappable(self._spaced(format_currency(Decimal(value), self.currency, locale=self.locale,
+                                                            decimal_quantization=False)))
 
     def percent(self, value: str | Decimal | None) -> str:
         """In the locale's own percent pattern (99.6527% in en and vi, 99,6527 % in da), with every
@@ -119,3 +129,14 @@ class Formatter:
         hours, rest = divmod(int(seconds), 3600)
         minutes, secs = divmod(rest, 60)
         return f"{hours}:{minutes:02d}" + (f":{secs:02d}" if secs else "")
+
+
+def _unspaced_sign(symbol: str) -> list[re.Pattern]:
+    """The currency sign touching a digit on a side where the sign is neither a symbol nor a space
+    (CLDR currencySpacing: currencyMatch [[:^S:]&[:^Z:]], surroundingMatch [:digit:])."""
+    def needs_space(char: str) -> bool:
+        return unicodedata.category(char)[0] not in "SZ"
+
+    sign = re.escape(symbol)
+    return ([re.compile(rf"({sign})(\d)")] if needs_space(symbol[-1]) else []) + \
+        ([re.compile(rf"(\d)({sign})")] if needs_space(symbol[0]) else [])

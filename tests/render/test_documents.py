@@ -133,6 +133,24 @@ def test_percentages_follow_the_locales_pattern_with_every_digit_of_the_json(loc
     assert [fmt.percent(v) for v in ("99.6527", "100.0000", "2.5")] == expected
 
 
+@pytest.mark.parametrize("locale, currency, expected", [
+    ("en", "DKK", "DKK\u00a01,983.30"), ("en", "CHF", "CHF\u00a01,983.30"), ("en", "USD", "$1,983.30"),
+    ("en", "CAD", "CA$1,983.30"), ("en", "VND", "₫1,983"), ("vi", "USD", "1.983,30\u00a0US$"),
+    ("da", "DKK", "1.983,30\u00a0kr."), ("vi", "VND", "1.983\u00a0₫")])
+def test_a_currency_code_stands_a_no_break_space_from_its_digits_as_cldr_spaces_it_and_a_sign_does_not(
+        locale, currency, expected):
+    amount = "1983" if currency == "VND" else "1983.30"
+    assert Formatter(locale, currency, "UTC").money(amount) == expected
+    assert Formatter(locale, currency, "UTC").rate(amount) == expected
+
+
+def test_an_english_danish_statement_parts_dkk_from_its_amounts(client):
+    text = text_of(client.post("/v1/calculations?format=pdf&lang=en", json=OCTOBER_DK).data)
+    for expected in ("DKK\u00a0200.00", "DKK\u00a01,095.00/h", "DKK\u00a03.52/km", "DKK\u00a02,479.13"):
+        assert expected in text, expected
+    assert not re.search(r"DKK\d", text)
+
+
 def test_a_pdf_carries_its_statement_json_as_a_pdf_a_3b_attachment(client, vietnamese_note):
     pdf = client.get(f"/v1/credit-notes/{vietnamese_note['number']}?format=pdf").data
     reader = PdfReader(io.BytesIO(pdf))
