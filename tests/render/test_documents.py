@@ -152,6 +152,14 @@ def test_an_english_danish_statement_parts_dkk_from_its_amounts(client):
     assert not re.search(r"DKK\d", text)
 
 
+@pytest.mark.parametrize("lang, label", [("vi", "Múi giờ"), ("da", "Tidszone"), ("en", "Time zone")])
+def test_a_document_names_the_time_zone_its_dates_and_times_are_in(client, lang, label):
+    # A Danish reader of a Vietnamese contract's fines ("2/9/26 10:00") could not tell whose 10:00 it was.
+    for body, zone in ((SEPTEMBER_3CX, "Asia/Ho_Chi_Minh"), (OCTOBER_DK, "Europe/Copenhagen")):
+        text = text_of(client.post(f"/v1/calculations?format=pdf&lang={lang}", json=body).data)
+        assert f"{label} {zone}" in text, (lang, zone)
+
+
 def test_a_pdf_carries_its_statement_json_as_a_pdf_a_3b_attachment(client, vietnamese_note):
     pdf = client.get(f"/v1/credit-notes/{vietnamese_note['number']}?format=pdf").data
     reader = PdfReader(io.BytesIO(pdf))
