@@ -160,6 +160,19 @@ def test_a_document_names_the_time_zone_its_dates_and_times_are_in(client, lang,
         assert f"{label} {zone}" in text, (lang, zone)
 
 
+def test_a_danish_credit_for_a_missed_resolution_target_does_not_call_it_a_missed_response_time(client):
+    # 3CX sets resolution targets only; its credit line read "Overskredet svartid" (response time exceeded).
+    body = copy.deepcopy(SEPTEMBER_3CX)
+    body["contract"] = {**body["contract"], "policy": {"template": "3cx-vn", "overrides": {
+        "ticket_targets": {"priorities": {"P4": {"breach_credit": "100000"}}}}}}
+    body["tickets"] = [{"id": "T-1002", "priority": "P4", "opened_at": "2026-09-11T15:00:00+07:00",
+                        "resolved_at": "2026-09-15T10:00:00+07:00"}]
+    ticket = client.post("/v1/calculations", json=body).json["tickets"]["items"][0]
+    assert ticket["response"] is None and ticket["resolution"]["status"] == "breached" and ticket["breach_credit"]
+    text = text_of(client.post("/v1/calculations?format=pdf&lang=da", json=body).data)
+    assert "Overskredet svar- eller løsningstid 100.000\u00a0₫" in text and "svartid" not in text
+
+
 def test_a_pdf_carries_its_statement_json_as_a_pdf_a_3b_attachment(client, vietnamese_note):
     pdf = client.get(f"/v1/credit-notes/{vietnamese_note['number']}?format=pdf").data
     reader = PdfReader(io.BytesIO(pdf))
