@@ -173,6 +173,20 @@ def test_a_danish_credit_for_a_missed_resolution_target_does_not_call_it_a_misse
     assert "Overskredet svar- eller løsningstid 100.000\u00a0₫" in text and "svartid" not in text
 
 
+@pytest.mark.parametrize("lang, expected", [("vi", "rất nghiêm trọng"), ("da", "kritisk"), ("en", "critical")])
+def test_the_built_in_templates_english_priority_names_print_in_the_documents_language(client, lang, expected):
+    # 1office's priorities are critical, serious and normal: a Vietnamese note printed "critical".
+    examples = Path(render.__file__).resolve().parents[2] / "examples" / "1office"
+    body = {"contract": json.loads((examples / "contract.json").read_text("utf-8")), "period": "2026-09",
+            "as_of": "2026-11-01T00:00:00Z", "tickets": json.loads((examples / "tickets.json").read_text("utf-8"))["items"]}
+    assert {t["priority"] for t in body["tickets"]} == {"critical"}
+    text = text_of(client.post(f"/v1/calculations?format=pdf&lang={lang}", json=body).data)
+    assert text.count(expected) == 2  # the ticket's row and the compliance line
+    assert lang == "en" or "critical" not in text
+    # a policy's own names print as they are
+    assert "P1 100%" in text_of(client.post("/v1/calculations?format=pdf&lang=vi", json=SEPTEMBER_3CX).data)
+
+
 def test_a_pdf_carries_its_statement_json_as_a_pdf_a_3b_attachment(client, vietnamese_note):
     pdf = client.get(f"/v1/credit-notes/{vietnamese_note['number']}?format=pdf").data
     reader = PdfReader(io.BytesIO(pdf))
