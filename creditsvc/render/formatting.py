@@ -21,6 +21,14 @@ from ..calculators.periods import last_local_date
 from ..calculators.records import zone_named
 
 
+# Dates as an accountant outside the United States reads them. Babel's "en" is American: 9/2/26 was
+# 2 September, which a Danish or Vietnamese reader takes for 9 February, beside the documents' British
+# wording ("licence"); English dates are therefore British (02/09/2026, 2 September 2026). Vietnamese
+# short dates had a two-digit year (2/9/26); documents write dd/MM/yyyy. Danish is 02.09.2026 already.
+DATE_LOCALES = {"en": "en_GB"}
+SHORT_DATES = {"vi": "dd/MM/y"}
+
+
 class Formatter:
     def __init__(self, locale: str, currency: str, timezone: str, *, html: bool = False):
         """`html`: amounts as HTML for the documents, which wrap a long one only between its digit groups."""
@@ -28,6 +36,8 @@ class Formatter:
         self.currency = currency
         self.zone = zone_named(timezone)  # a zone this host lacks: a 422 problem, not a 500
         self._html = html
+        self._date_locale = DATE_LOCALES.get(locale, locale)
+        self._short_date = SHORT_DATES.get(locale, "short")
         self._group = re.compile(rf"(?<=\d){re.escape(get_group_symbol(locale))}(?=\d)")
         self._percent_pattern = Locale.parse(locale).percent_formats[None].pattern
         if "#,##0" not in self._percent_pattern:
@@ -84,7 +94,7 @@ class Formatter:
         if not value:
             return ""
         day = date.fromisoformat(value) if isinstance(value, str) else value
-        return format_date(day, format="long", locale=self.locale)
+        return format_date(day, format="long", locale=self._date_locale)
 
     def last_day(self, period_end: str) -> str:
         """The last local date of a period whose (exclusive) end is given."""
@@ -107,7 +117,8 @@ class Formatter:
         return "" if not value else f"{self.day(value)} {self.time(value)}"
 
     def day(self, value: str | datetime | None) -> str:
-        return "" if not value else format_date(self.local(value).date(), format="short", locale=self.locale)
+        return "" if not value else format_date(self.local(value).date(), format=self._short_date,
+                                                locale=self._date_locale)
 
     def time(self, value: str | datetime | None) -> str:
         """HH:mm in every locale (time sheets' form), with the seconds when there are any. A local time

@@ -160,6 +160,24 @@ def test_a_document_names_the_time_zone_its_dates_and_times_are_in(client, lang,
         assert f"{label} {zone}" in text, (lang, zone)
 
 
+@pytest.mark.parametrize("lang, short, long", [("en", "02/09/2026 10:00", "30 September 2026"),
+                                              ("vi", "02/09/2026 10:00", "30 tháng 9, 2026"),
+                                              ("da", "02.09.2026 10:00", "30. september 2026")])
+def test_a_documents_dates_are_day_first_with_the_whole_year_in_every_language(client, lang, short, long):
+    # English printed 9/2/26 for 2 September (American), which a Danish or Vietnamese accountant reads as
+    # 9 February, and "September 30, 2026"; Vietnamese printed 2/9/26, a two-digit year on an accounting document
+    body = copy.deepcopy(SEPTEMBER_3CX)
+    body["contract"] = {**body["contract"], "policy": {"template": "1office"}}
+    body["tickets"] = []  # 3CX's priorities; 1office names its own
+    body["bug_occurrences"] = [{"id": "b1", "bug_id": "B", "occurred_at": "2026-09-01T09:00:00+07:00"},
+                               {"id": "b2", "bug_id": "B", "occurred_at": "2026-09-02T10:00:00+07:00"}]
+    response = client.post(f"/v1/calculations?format=pdf&lang={lang}", json=body)
+    assert response.status_code == 200, response.json
+    text = text_of(response.data)
+    assert short in text and long in text, text
+    assert "9/2/26" not in text and "2/9/26" not in text
+
+
 def test_a_danish_credit_for_a_missed_resolution_target_does_not_call_it_a_missed_response_time(client):
     # 3CX sets resolution targets only; its credit line read "Overskredet svartid" (response time exceeded).
     body = copy.deepcopy(SEPTEMBER_3CX)
@@ -475,8 +493,8 @@ def test_the_application_block_splits_licence_days_renewal_deduction_and_money_a
     summary = client.get("/v1/contracts/split/renewal-summary").json
     assert summary["license_extension_days"] == "1" and summary["renewal_deduction_total"] == "1500000"
     text = text_of(client.get(f"/v1/credit-notes/{note['number']}?format=pdf&lang=en").data)
-    assert "Added to the licence period 1 day on January 1, 2027" in text
-    assert f"Deducted from the renewal contract {money('1500000', 'VND', 'en')} on January 1, 2027" in text
+    assert "Added to the licence period 1 day on 1 January 2027" in text
+    assert f"Deducted from the renewal contract {money('1500000', 'VND', 'en')} on 1 January 2027" in text
 
 
 @pytest.mark.parametrize("header, expected", [
@@ -706,10 +724,10 @@ def test_a_period_ending_at_a_skipped_midnight_is_printed_to_the_day_before(clie
     statement = client.post("/v1/calculations", json=body).json
     assert statement["claim_deadline"] == "2026-12-05"
     fmt = Formatter("en", "VND", "America/Santiago")
-    assert fmt.last_day(statement["period"]["end"]) == "September 5, 2026"
+    assert fmt.last_day(statement["period"]["end"]) == "5 September 2026"
     assert render.period_label(statement["period"], fmt) == "2026-08-06–2026-09-05"
     text = text_of(client.post("/v1/calculations?format=pdf&lang=en", json=body).data)
-    assert "September 5, 2026" in text and "September 6, 2026" not in text
+    assert "5 September 2026" in text and "6 September 2026" not in text
 
 
 def test_a_capped_uptime_credit_says_it_is_capped_rather_than_equal_to_its_percent_of_the_fee(client):
