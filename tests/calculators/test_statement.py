@@ -156,6 +156,20 @@ def test_next_quarter_credits_are_applied_on_the_first_day_of_the_next_calendar_
     assert application.cash_refund is False
 
 
+@pytest.mark.parametrize("ends_on, apply_on, cash", [(date(2026, 10, 1), date(2026, 10, 6), True),
+                                                     (date(2026, 9, 20), date(2026, 9, 25), True),
+                                                     (date(2026, 10, 2), date(2026, 10, 1), False),
+                                                     (date(2027, 1, 1), date(2026, 10, 1), False)])
+def test_a_next_quarter_credit_is_refunded_within_5_days_of_the_end_when_the_term_ends_before_that_quarter(
+        ends_on, apply_on, cash):
+    # rules.md §10 and seed 001: "on termination the credit is refunded within 5 days" of the contract's
+    # end. A term ending on 1 October had its September credit "deducted from the payment" of a quarter
+    # it does not have; a term that reaches into that quarter still deducts it from its payment.
+    application = statement(make_contract(policy_3cx(), ends_on=ends_on), "2026-09").application
+    assert (application.mode, application.apply_on, application.cash_refund) == ("next_quarter", apply_on, cash)
+    assert application.refund_days_on_termination == 5
+
+
 def test_account_credit_can_be_claimed_up_to_3_months_after_the_period_ends():
     september = statement(make_contract(policy_hvn()), "2026-09")
     assert september.application.mode == "account_credit" and september.application.cash_refund is False

@@ -178,6 +178,26 @@ def test_a_documents_dates_are_day_first_with_the_whole_year_in_every_language(c
     assert "9/2/26" not in text and "2/9/26" not in text
 
 
+@pytest.mark.parametrize("lang, refunded, on, deducted", [
+    ("vi", "Hoàn trả bằng tiền mặt", "6 tháng 10, 2026", "Khấu trừ vào đợt thanh toán quý tiếp theo"),
+    ("da", "Tilbagebetales kontant", "6. oktober 2026", "Fratrækkes betalingen for næste kvartal"),
+    ("en", "Refunded in cash", "6 October 2026", "Deducted from the payment for the next quarter")])
+def test_a_credit_of_a_term_ending_before_the_next_quarter_prints_as_refunded_not_deducted(client, lang, refunded,
+                                                                                          on, deducted):
+    # seed 001: refunded within 5 days of the contract's end; it printed "deducted from the payment for
+    # the next quarter", a quarter the contract does not have
+    body = copy.deepcopy(SEPTEMBER_3CX)
+    body["contract"] = {**body["contract"], "ends_on": "2026-10-01"}
+    statement = client.post("/v1/calculations", json=body).json
+    assert statement["application"] == {"mode": "next_quarter", "apply_on": "2026-10-06", "cash_refund": True,
+                                        "refund_days_on_termination": 5}
+    text = " ".join(text_of(client.post(f"/v1/calculations?format=pdf&lang={lang}", json=body).data).split())
+    assert f"{refunded} " in text and on in text
+    assert deducted not in text
+    ongoing = " ".join(text_of(client.post(f"/v1/calculations?format=pdf&lang={lang}", json=SEPTEMBER_3CX).data).split())
+    assert deducted in ongoing and refunded not in ongoing
+
+
 def test_a_danish_credit_for_a_missed_resolution_target_does_not_call_it_a_missed_response_time(client):
     # 3CX sets resolution targets only; its credit line read "Overskredet svartid" (response time exceeded).
     body = copy.deepcopy(SEPTEMBER_3CX)
