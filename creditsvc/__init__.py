@@ -15,7 +15,7 @@ def create_app(config: dict | None = None) -> Flask:
     """The app factory: settings from the environment, overridden by `config` (tests)."""
     from flask import Flask, Response
 
-    from . import db, observability
+    from . import db, observability, policies
     from .api import auth, body_limit, calculations, contracts, errors, health, policy_templates
     from .api.docs import ProblemApi
     from .config import from_environment
@@ -40,6 +40,7 @@ def create_app(config: dict | None = None) -> Flask:
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     for field, openapi_type in OPENAPI_TYPES.items():
         api.register_field(field, *openapi_type)
+    policies.document_in(api.spec)
     for blueprint in (health.blp, calculations.blp, policy_templates.blp, contracts.blp, contracts.credit_note_blp):
         api.register_blueprint(blueprint)
     errors.init_app(app)  # after Api: our problem+json handlers replace smorest's
@@ -53,5 +54,13 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def openapi_document(app: Flask) -> str:
-    """The OpenAPI document generated from the marshmallow schemas (committed as openapi.yaml)."""
-    return app.extensions["creditsvc_api"].spec.to_yaml()
+    """The OpenAPI document generated from the marshmallow schemas (committed as openapi.yaml), each value
+    written out where it stands: YAML's anchors (&id001, *id001) for values the schemas share are not
+    what every client's spec reader follows."""
+    import yaml
+
+    class WrittenOut(yaml.Dumper):
+        def ignore_aliases(self, data):
+            return True
+
+    return app.extensions["creditsvc_api"].spec.to_yaml({"Dumper": WrittenOut})

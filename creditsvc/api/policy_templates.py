@@ -12,7 +12,8 @@ blp = Blueprint("policy_templates", __name__, url_prefix="/v1", description="Bui
 class PolicyTemplateSchema(Schema):
     name = fields.String()
     description = fields.String()
-    policy = fields.Dict(metadata={"description": "A full policy document (rules.md §9)"})
+    policy = fields.Dict(metadata={"description": "A full policy document (rules.md §9)",
+                                   "allOf": [{"$ref": "#/components/schemas/Policy"}]})
 
 
 @blp.route("/policy-templates")

@@ -388,6 +388,37 @@ def _origin(path: str, overrides: Mapping[str, Any]) -> str:
     return f"overrides.{path}"
 
 
+# What openapi.yaml says a contract's `policy` is (api.md): a template and its overrides, or a full policy.
+POLICY_SPEC = {"oneOf": [{"$ref": "#/components/schemas/PolicyTemplateReference"},
+                         {"$ref": "#/components/schemas/Policy"}]}
+
+
+def document_in(spec) -> None:
+    """Add the policy document (rules.md §9) to an apispec spec: `Policy`, from the schema that validates
+    it, and `PolicyTemplateReference`. Without them openapi.yaml said a policy was any object."""
+    from marshmallow import fields as marshmallow_fields
+
+    from .schema import PolicySchema
+
+    def register(schema_class: type, name: str) -> None:
+        # its parts first, each under a Policy name: the statement has schemas called Uptime and Fines too
+        for field in schema_class._declared_fields.values():
+            inner = getattr(field, "inner", None) or getattr(field, "value_field", None) or field
+            if isinstance(inner, marshmallow_fields.Nested) and isinstance(inner.nested, type):
+                part = inner.nested.__name__.removesuffix("Schema")
+                if f"Policy{part}" not in spec.components.schemas:
+                    register(inner.nested, f"Policy{part}")
+        spec.components.schema(name, schema=schema_class)
+
+    register(PolicySchema, "Policy")
+    spec.components.schema("PolicyTemplateReference", {
+        "type": "object", "required": ["template"], "additionalProperties": False,
+        "properties": {
+            "template": {"type": "string", "enum": list(TEMPLATE_NAMES)},
+            "overrides": {"type": ["object", "null"], "description": "Parts of the template's policy to replace, "
+                          "merged into it key by key; null removes a part (rules.md §9)"}}})
+
+
 def templates() -> list[dict[str, Any]]:
     """The built-in templates as served by GET /v1/policy-templates."""
     out = []

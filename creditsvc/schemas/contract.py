@@ -6,7 +6,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from ..calculators import records
 from ..calculators.money import CURRENCY_EXPONENTS
 from ..calculators.policy import AGREEMENT_TIERS, DELIVERIES
-from ..policies import PolicyError, resolve, resolve_as_stored
+from ..policies import POLICY_SPEC, PolicyError, resolve, resolve_as_stored
 from .fields import Day, Pattern, TermsAmount, TimeZone, decimal_places
 
 CONTRACT_ID = Pattern(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
@@ -54,7 +54,7 @@ class ContractSchema(Schema):
     ends_on = Day(allow_none=True, load_default=None)
     support_agreement = fields.String(allow_none=True, load_default=None, validate=validate.OneOf(AGREEMENT_TIERS))
     delivery = fields.String(allow_none=True, load_default=None, validate=validate.OneOf(DELIVERIES))
-    policy = PolicySpec(required=True)
+    policy = PolicySpec(required=True, metadata=POLICY_SPEC)
 
     @validates_schema
     def consistent(self, data, **kwargs):

@@ -42,6 +42,37 @@ def test_request_timestamps_and_numbers_have_a_type_in_the_spec():
     assert fee["amount"] == {"type": ["string", "number"]}
 
 
+def _conforms(spec: dict, name: str, instance) -> list[str]:
+    import jsonschema
+
+    schema = {"$ref": f"#/components/schemas/{name}", "components": spec["components"]}
+    return [f"{list(e.absolute_path)}: {e.message}" for e in jsonschema.Draft202012Validator(schema).iter_errors(instance)]
+
+
+def test_the_spec_says_what_a_contracts_policy_is_and_every_template_and_example_conforms(client):
+    # A contract's policy was `{type: object, additionalProperties: {}}`: a client generating code or
+    # checking its requests from the spec learned nothing of rules.md §9 (api.md: template + overrides, or
+    # a full policy)
+    spec = yaml.safe_load(COMMITTED.read_text("utf-8"))
+    schemas = spec["components"]["schemas"]
+    for contract in ("Contract", "ContractPut"):
+        assert schemas[contract]["properties"]["policy"]["oneOf"] == [
+            {"$ref": "#/components/schemas/PolicyTemplateReference"}, {"$ref": "#/components/schemas/Policy"}]
+    assert schemas["PolicyUptime"]["properties"]["bands"]["items"] == {"$ref": "#/components/schemas/PolicyBand"}
+    assert schemas["Uptime"] != schemas["PolicyUptime"]  # the statement's own Uptime keeps its name
+    for template in client.get("/v1/policy-templates").json:
+        assert _conforms(spec, "Policy", template["policy"]) == [], template["name"]
+    examples = COMMITTED.parent / "examples"
+    for path in sorted(examples.glob("*/contract.json")):
+        assert _conforms(spec, "ContractPut", yaml.safe_load(path.read_text("utf-8"))) == [], path
+    assert _conforms(spec, "ContractPut", {**CONTRACT_3CX, "policy": {"template": "3cx-vn", "bands": []}})
+    assert _conforms(spec, "Policy", {"name": "x", "uptime": {"commitment_percent": "99", "bands": [{"credit": 1}]}})
+
+
+def test_the_committed_openapi_yaml_writes_every_value_out_without_yaml_anchors():
+    assert "&id0" not in COMMITTED.read_text("utf-8") and "*id0" not in COMMITTED.read_text("utf-8")
+
+
 def test_an_error_the_operation_does_not_list_is_documented_as_the_problem_the_service_sends(client):
     # Every operation's `default` response described flask-smorest's Error body (code, status,
     # message) as application/json; a 405 or a 503 is a problem as application/problem+json.
