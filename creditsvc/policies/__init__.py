@@ -208,7 +208,10 @@ def _typed(value: Any) -> Any:
 def resolve_as_stored(spec: Mapping[str, Any]) -> tuple[dict[str, Any], Policy]:
     """`resolve` without the rules only new input is held to (`_refuse_new_input`), reading the
     document as a stored one is read: for telling whether a PUT repeats the terms stored before them."""
-    return _resolve(spec, load=load_stored_policy, refuse=lambda *_: None)
+    try:
+        return _resolve(spec, load=load_stored_policy, refuse=lambda *_: None)
+    except RecursionError:  # as in `resolve`: a PUT refused as too deep was read again here, a 500
+        raise PolicyError({"_": ["The policy is nested too deeply."]}) from None
 
 
 def _resolve(spec: Mapping[str, Any], load=load_policy, refuse=None) -> tuple[dict[str, Any], Policy]:

@@ -405,6 +405,23 @@ def test_a_policy_nested_about_as_deep_as_python_recurses_is_a_4xx_not_a_500(cli
     assert response.mimetype == "application/problem+json"
 
 
+@pytest.mark.parametrize("depth", [600, 900])
+@pytest.mark.parametrize("where", ["overrides", "full-policy"])
+def test_a_contract_put_with_a_policy_nested_about_as_deep_as_python_recurses_is_a_4xx_not_a_500(client, depth, where):
+    # A refused PUT is read again as stored terms (is it unchanged?): that second reading recursed
+    # without the guard the first has, a 500 whose logged traceback was some 200 kB per request.
+    contract = copy.deepcopy(SEPTEMBER_3CX["contract"])
+    if where == "overrides":
+        contract["policy"]["overrides"] = "DEEP"
+    else:
+        contract["policy"] = {"x": "DEEP"}
+    deep = '{"x": ' * depth + "{}" + "}" * depth
+    raw = json.dumps(contract).replace('"DEEP"', deep)
+    response = client.put("/v1/contracts/acme-3cx", data=raw, content_type="application/json")
+    assert response.status_code in (400, 422), response.json
+    assert response.mimetype == "application/problem+json"
+
+
 def test_a_bad_query_parameter_is_a_422_that_names_the_request_not_the_body(client, body_3cx):
     response = client.post("/v1/calculations?format=xml", json=body_3cx)
     assert response.status_code == 422 and "query.format" in response.json["errors"]
