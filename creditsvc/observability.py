@@ -19,6 +19,9 @@ from prometheus_client.registry import Collector
 
 access_log = logging.getLogger("creditsvc.access")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+# The methods a metric names; any other (gunicorn takes any 3-20 capitals) is "other": /metrics needs no
+# key, and a label per made-up method added series without end to every worker and every scrape.
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 REQUESTS = Counter("creditsvc_http_requests_total", "HTTP requests", ["method", "endpoint", "status"])
 LATENCY = Histogram("creditsvc_http_request_duration_seconds", "HTTP request latency", ["method", "endpoint"],
@@ -108,8 +111,9 @@ def init_app(app: Flask) -> None:
         elapsed = time.perf_counter() - g.get("started", time.perf_counter())
         endpoint = request.url_rule.rule if request.url_rule is not None else "unmatched"
         response.headers["X-Request-ID"] = g.get("request_id", "")
-        REQUESTS.labels(request.method, endpoint, str(response.status_code)).inc()
-        LATENCY.labels(request.method, endpoint).observe(elapsed)
+        method = request.method if request.method in _METHODS else "other"
+        REQUESTS.labels(method, endpoint, str(response.status_code)).inc()
+        LATENCY.labels(method, endpoint).observe(elapsed)
         caller = g.get("caller")
         access_log.info(json.dumps({
             "event": "request", "method": request.method, "path": request.path, "status": response.status_code,

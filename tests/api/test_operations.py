@@ -341,6 +341,17 @@ def test_metrics_count_requests_per_endpoint_notes_issued_and_pdf_render_time(cl
     assert "creditsvc_pdf_render_seconds_count" in text
 
 
+def test_a_method_no_endpoint_takes_is_counted_as_other_so_metrics_stay_bounded(client):
+    # /metrics needs no key: a method label per made-up method (gunicorn takes any 3-20 capitals) let
+    # anyone add series without end, to every worker's memory and every scrape.
+    for method in ("ZZZQWE", "ABCDEFGHIJKLMNOPQRST"):
+        assert client.open("/healthz", method=method).status_code == 405
+        assert client.open("/nowhere", method=method).status_code == 404
+    text = client.get("/metrics").get_data(as_text=True)
+    assert "ZZZQWE" not in text and "ABCDEFGHIJKLMNOPQRST" not in text
+    assert 'creditsvc_http_requests_total{endpoint="unmatched",method="other",status="404"}' in text
+
+
 def test_metrics_is_in_the_spec_and_names_its_charset_once(client):
     import yaml
     from prometheus_client import CONTENT_TYPE_LATEST
