@@ -150,7 +150,7 @@ def _notes_registry() -> CollectorRegistry:
 
     registry = CollectorRegistry()
     try:
-        count = db.session().scalar(select(func.count()).select_from(CreditNote))
+        count = db.read_only(db.session()).scalar(select(func.count()).select_from(CreditNote))
     except SQLAlchemyError:
         return registry  # /metrics still answers; /readyz tells about the database
     finally:

@@ -16,6 +16,17 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 
+READ_ONLY = "creditsvc_read_only"
+
+
+def read_only(session: Session) -> Session:
+    """`session` with its next transaction begun as a read (on SQLite without the write lock); one
+    already begun is left as it is. For reads that write nothing before the transaction ends."""
+    if not session.in_transaction():
+        session.connection(execution_options={READ_ONLY: True})
+    return session
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
@@ -33,8 +44,10 @@ def make_engine(url: str) -> Engine:
         @event.listens_for(engine, "begin")
         def _begin_immediate(connection):
             # Take the write lock at BEGIN: two writers then queue instead of failing halfway
-            # with SQLITE_BUSY when one upgrades a read transaction to a write.
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            # with SQLITE_BUSY when one upgrades a read transaction to a write. A transaction begun
+            # by `read_only` only reads, and under WAL a reader never waits for the writer: a key
+            # lookup took the write lock, so a flood of unknown keys, which needs no key, held up writes.
+            connection.exec_driver_sql("BEGIN" if connection.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
         return engine
     # A database that stops answering fails a new connection after 10 s rather than hanging a worker.

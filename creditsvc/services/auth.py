@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import clock
+from ..db import read_only
 from ..db.models import ApiKey
 
 ROLES = ("admin", "billing", "accounting", "sales")
@@ -65,7 +66,7 @@ def authenticate(session: Session | Callable[[], Session], key: str, cache: KeyC
     key_hash = _hash(key)
     if cache is not None and (caller := cache.get(key_hash)):
         return caller
-    session = session() if callable(session) else session
+    session = read_only(session() if callable(session) else session)
     row = session.execute(select(ApiKey.name, ApiKey.role, ApiKey.key_hash)
                           .where(ApiKey.key_hash == key_hash)).one_or_none()
     session.rollback()  # a read: on SQLite the transaction would hold the write lock for the whole request

@@ -280,6 +280,39 @@ def test_readyz_on_sqlite_sees_a_vanished_file_and_never_waits_for_the_write_loc
     assert not path.exists()  # asking did not create an empty database in its place
 
 
+def test_an_unknown_key_and_a_metrics_scrape_do_not_queue_behind_the_sqlite_write_lock(tmp_path):
+    # Both need no key, and each began its read with BEGIN IMMEDIATE: a flood of made-up keys held up
+    # every write, and behind a long write each waited the 30 s busy timeout and answered 503
+    import sqlite3
+    import threading
+
+    from creditsvc import create_app
+
+    path = tmp_path / "locked.sqlite3"
+    db.upgrade(f"sqlite:///{path}")
+    app = create_app({"DATABASE_URL": f"sqlite:///{path}"})
+    answers = {}
+
+    def ask(name, url, headers):
+        answers[name] = app.test_client().get(url, headers=headers)
+
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # another process in the middle of a write
+    try:
+        asking = [threading.Thread(target=ask, args=("key", "/v1/contracts/x", {"Authorization": "Bearer csk_made_up"})),
+                  threading.Thread(target=ask, args=("metrics", "/metrics", {}))]
+        for thread in asking:
+            thread.start()
+        for thread in asking:
+            thread.join(timeout=90)
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert answers["key"].status_code == 401, answers["key"].json
+    assert answers["metrics"].status_code == 200
+    assert b"creditsvc_credit_notes_issued" in answers["metrics"].data
+
+
 def test_served_logs_are_json_lines_only_requests_warnings_and_errors_with_their_request_id(app, client, keys):
     import io
 
