@@ -208,14 +208,20 @@ def _typed(value: Any) -> Any:
 def resolve_as_stored(spec: Mapping[str, Any]) -> tuple[dict[str, Any], Policy]:
     """`resolve` without the rules only new input is held to (`_refuse_new_input`), reading the
     document as a stored one is read: for telling whether a PUT repeats the terms stored before them."""
-    try:
-        return _resolve(spec, load=load_stored_policy, refuse=lambda *_: None)
-    except RecursionError:  # as in `resolve`: a PUT refused as too deep was read again here, a 500
-        raise PolicyError({"_": ["The policy is nested too deeply."]}) from None
+    return _resolve(spec, load=load_stored_policy, refuse=lambda *_: None)
 
 
 def _resolve(spec: Mapping[str, Any], load=load_policy, refuse=None) -> tuple[dict[str, Any], Policy]:
-    refuse = refuse or _refuse_new_input
+    # JSON may nest ~1,000 deep and each step below recurses: resolve's own check (_typed) did not cover
+    # resolve_as_stored, whose RecursionError was a 500 for a PUT nesting 500 deep, nor a spec one
+    # level short of its limit
+    try:
+        return _resolve_spec(spec, load, refuse or _refuse_new_input)
+    except RecursionError:
+        raise PolicyError({"_": ["The policy is nested too deeply."]}) from None
+
+
+def _resolve_spec(spec: Mapping[str, Any], load, refuse) -> tuple[dict[str, Any], Policy]:
     if not isinstance(spec, Mapping):
         raise PolicyError({"_": ["A policy is an object: a full policy or {template, overrides}."]})
     if "template" not in spec:

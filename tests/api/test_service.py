@@ -87,6 +87,17 @@ def test_a_change_to_terms_stored_before_a_policy_rule_is_held_to_the_rule(clien
     assert client.get("/v1/contracts/acme-3cx").json == stored_by_an_earlier_release
 
 
+@pytest.mark.parametrize("depth", [500, 600, 900, 990])
+def test_a_put_whose_policy_nests_about_as_deep_as_python_recurses_is_a_4xx_not_a_500(client, depth):
+    # The strict road refused it (422); the road that looks for repeated stored terms then recursed into a 500.
+    deep = '{"a": ' * depth + "{}" + "}" * depth  # written out: json.dumps itself would not recurse that deep
+    for policy in ('{"template": "3cx-vn", "overrides": {"uptime": DEEP}}', '{"name": "x", "uptime": DEEP}'):
+        body = json.dumps({**CONTRACT_3CX, "policy": "POLICY"}).replace('"POLICY"', policy.replace("DEEP", deep))
+        response = client.put("/v1/contracts/acme-3cx", data=body, content_type="application/json")
+        assert response.status_code in (400, 422), response.json
+        assert response.mimetype == "application/problem+json"
+
+
 def test_a_contract_whose_body_id_differs_from_the_path_is_refused(client):
     response = client.put("/v1/contracts/other", json=CONTRACT_3CX)
     assert response.status_code == 422 and "id" in response.json["errors"]

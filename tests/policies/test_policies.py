@@ -296,3 +296,24 @@ def test_every_template_credits_more_as_uptime_falls():
             continue
         bands = sorted(uptime.bands, key=lambda band: band.from_percent)
         assert all(low.credit_percent >= high.credit_percent for low, high in zip(bands, bands[1:])), name
+
+
+def test_a_policy_nested_as_deep_as_python_recurses_is_a_policy_error_as_sent_and_as_stored():
+    # resolve_as_stored (a PUT that might repeat stored terms) had no guard: its RecursionError was a 500
+    # for every PUT whose policy nested ~500 deep; resolve's guard (_typed) missed a spec one level short.
+    import sys
+
+    from creditsvc.policies import resolve_as_stored
+
+    def nested(depth):
+        value = {"x": 1}
+        for _ in range(depth):
+            value = {"a": value}
+        return value
+
+    half = sys.getrecursionlimit() // 2
+    for depth in range(half - 150, half + 10):  # wherever this test's stack puts the limit
+        for spec in ({"template": "3cx-vn", "overrides": {"uptime": nested(depth)}}, {"name": "x", "uptime": nested(depth)}):
+            for road in (resolve, resolve_as_stored):
+                with pytest.raises(PolicyError):
+                    road(spec)
