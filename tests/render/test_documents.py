@@ -211,6 +211,21 @@ def test_a_danish_credit_for_a_missed_resolution_target_does_not_call_it_a_misse
     assert "Overskredet svar- eller løsningstid 100.000\u00a0₫" in text and "svartid" not in text
 
 
+def test_a_danish_document_names_oneoffice_dk_priorities_as_its_danish_contract_does(client):
+    # seed 003, in Danish, names its tiers High, Medium, Normal and Low SLA: "mellem" was not the contract's word
+    body = copy.deepcopy(OCTOBER_DK)
+    body["support_cases"] = []
+    body["tickets"] = [{"id": f"T-{name}", "priority": name, "opened_at": "2026-10-06T09:00:00+02:00",
+                        "first_response_at": "2026-10-06T09:10:00+02:00", "resolved_at": "2026-10-06T09:40:00+02:00"}
+                       for name in ("high", "medium", "normal", "low")]
+    response = client.post("/v1/calculations?format=pdf&lang=da", json=body)
+    assert response.status_code == 200, response.json
+    text = text_of(response.data)
+    for name in ("High", "Medium", "Normal", "Low"):
+        assert f"T-{name.lower()} {name} " in text, name
+    assert "mellem" not in text and "høj" not in text
+
+
 @pytest.mark.parametrize("lang, expected", [("vi", "rất nghiêm trọng"), ("da", "kritisk"), ("en", "critical")])
 def test_the_built_in_templates_english_priority_names_print_in_the_documents_language(client, lang, expected):
     # 1office's priorities are critical, serious and normal: a Vietnamese note printed "critical".
