@@ -22,7 +22,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .jsonio import DecimalJSONProvider
     from .schemas.fields import OPENAPI_TYPES
 
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)  # it serves no files: no /static/<path> route outside the spec
     # A repeated slash is another URL, a 404 like a trailing slash: werkzeug's merging answered it with a
     # 308 and an HTML page, the one response that was neither JSON nor a problem. (Before any route.)
     app.url_map.merge_slashes = False

@@ -30,6 +30,18 @@ PDF_RENDER = Histogram("creditsvc_pdf_render_seconds", "PDF render time",
                        buckets=(0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
 
 
+# Characters a terminal or a line-splitting tool acts on, written as JSON escapes in a log line: JSON
+# escapes only U+0000-U+001F, so a path could carry C1 controls (U+009B is a terminal's CSI), bidi
+# overrides (U+202E) and line separators (U+2028) into the log as they are.
+_UNSAFE_IN_LOGS = re.compile("[\x7f-\x9f\xad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064"
+                             "\u2066-\u206f\ufeff\ufff9-\ufffb]")
+
+
+def log_line(entry: dict) -> str:
+    """One JSON log line: readable text as it is, the characters above escaped."""
+    return _UNSAFE_IN_LOGS.sub(lambda m: f"\\u{ord(m[0]):04x}", json.dumps(entry, ensure_ascii=False, default=str))
+
+
 class JsonLines(logging.Formatter):
     """Every log record as one JSON line: the access log's lines as they are, anything else (a
     warning, an unhandled error with its traceback) as {"event": "log", ...} with the request's id."""
@@ -45,7 +57,7 @@ class JsonLines(logging.Formatter):
         if record.exc_info:
             entry["error"] = repr(record.exc_info[1])
             entry["traceback"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False, default=str)
+        return log_line(entry)
 
 
 try:
@@ -115,11 +127,11 @@ def init_app(app: Flask) -> None:
         REQUESTS.labels(method, endpoint, str(response.status_code)).inc()
         LATENCY.labels(method, endpoint).observe(elapsed)
         caller = g.get("caller")
-        access_log.info(json.dumps({
+        access_log.info(log_line({
             "event": "request", "method": request.method, "path": request.path, "status": response.status_code,
             "duration_ms": round(elapsed * 1000, 2), "request_id": g.get("request_id"),
             "key": caller.name if caller else None,  # the key's name, never the key
-        }, ensure_ascii=False))
+        }))
         return response
 
 

@@ -313,6 +313,19 @@ def test_an_unknown_key_and_a_metrics_scrape_do_not_queue_behind_the_sqlite_writ
     assert b"creditsvc_credit_notes_issued" in answers["metrics"].data
 
 
+def test_a_log_line_writes_terminal_controls_bidi_overrides_and_line_separators_as_escapes(client, caplog):
+    # JSON escapes only U+0000-U+001F: a path needing no key put a terminal's CSI (U+0085..U+009F),
+    # a right-to-left override and a line separator into the access log as they are
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="creditsvc.access"):
+        assert client.get("/v1/x%C2%9B31m%E2%80%AEabc%E2%80%A8def%C3%B8").status_code == 404
+    line = [r.getMessage() for r in caplog.records if r.name == "creditsvc.access"][-1]
+    assert not any(char in line for char in "\x9b\u202e\u2028")
+    assert "\\u009b31m\\u202eabc\\u2028def" in line and "ø" in line  # readable text stays as it is
+    assert json.loads(line)["path"] == "/v1/x\x9b31m\u202eabc\u2028defø"
+
+
 def test_served_logs_are_json_lines_only_requests_warnings_and_errors_with_their_request_id(app, client, keys):
     import io
 
