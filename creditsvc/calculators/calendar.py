@@ -95,7 +95,10 @@ class BusinessCalendar:
         self.zone_name = zone_name
         self.zone = ZoneInfo(zone_name)
         self._tables: dict[int, _YearWindows] = {}
-        self._bounds: list[tuple[int, int, int]] = []  # (first second, end, local year)
+        self._bounds: dict[int, tuple[int, int]] = {}  # local year -> (first second, end)
+        # (first year, prefix): prefix[i] = business seconds of the whole local years first .. first+i-1.
+        # One tuple, replaced whole, so a thread never reads one year's base with another's sums.
+        self._years: tuple[int, list[int]] | None = None
 
     @property
     def day_seconds(self) -> int:
@@ -110,32 +113,63 @@ class BusinessCalendar:
             table = self._tables[year] = _year_windows(self.hours, self.zone_name, year)
         return table
 
+    def _year_bounds(self, year: int) -> tuple[int, int]:
+        bounds = self._bounds.get(year)
+        if bounds is None:
+            bounds = self._bounds[year] = (int(datetime(year, 1, 1, tzinfo=self.zone).timestamp()),
+                                           int(datetime(year + 1, 1, 1, tzinfo=self.zone).timestamp()))
+        return bounds
+
     def _year_of(self, moment: int) -> int:
-        """The local year of an instant; a year's bounds are worked out once."""
-        for first, end, year in self._bounds:
-            if first <= moment < end:
+        """The local year of an instant; a year's bounds are worked out once. Found from a guess
+        (the mean Gregorian year, off by at most one), not by a walk over every year seen: that walk
+        cost a ticket open until 2199 about 170 steps per business_seconds."""
+        year = 1970 + moment // 31_556_952
+        while True:
+            first, end = self._year_bounds(year)
+            if moment < first:
+                year -= 1
+            elif moment >= end:
+                year += 1
+            else:
                 return year
-        year = datetime.fromtimestamp(moment, self.zone).year
-        first = int(datetime(year, 1, 1, tzinfo=self.zone).timestamp())
-        end = int(datetime(year + 1, 1, 1, tzinfo=self.zone).timestamp())
-        self._bounds.append((first, end, year))
-        return year
+
+    def _whole_years(self, first: int, stop: int) -> int:
+        """Business seconds of the whole local years [first, stop), from prefix sums over the years."""
+        if stop <= first:
+            return 0
+        known = self._years
+        if known is None or first < known[0] or stop > known[0] + len(known[1]) - 1:
+            low = first if known is None else min(first, known[0])
+            high = stop if known is None else max(stop, known[0] + len(known[1]) - 1)
+            prefix = [0]
+            for year in range(low, high):
+                prefix.append(prefix[-1] + self._table(year).before[-1])
+            known = self._years = (low, prefix)
+        base, prefix = known
+        return prefix[stop - base] - prefix[first - base]
+
+    def _seconds_in_year(self, year: int, start: int, end: int) -> int:
+        """Seconds of [start, end) inside the business windows of one local year."""
+        windows = self._table(year)
+        first = bisect_right(windows.ends, start)  # first window ending after start
+        stop = bisect_left(windows.starts, end)  # windows [first, stop) start before end
+        if first >= stop:
+            return 0
+        return (windows.before[stop] - windows.before[first]
+                - max(0, start - windows.starts[first]) - max(0, windows.ends[stop - 1] - end))
 
     def business_seconds(self, start: int, end: int) -> int:
-        """Seconds of [start, end) that fall inside business hours."""
+        """Seconds of [start, end) that fall inside business hours: the first and last local years
+        by bisection, the whole years between them from prefix sums. Walking every year between
+        (bisecting each) made 10,000 tickets open until 2199 on a business clock a 6-second request."""
         if end <= start:
             return 0
-        total = 0
-        for year in range(self._year_of(start), self._year_of(end - 1) + 1):
-            windows = self._table(year)
-            first = bisect_right(windows.ends, start)  # first window ending after start
-            stop = bisect_left(windows.starts, end)  # windows [first, stop) start before end
-            if first >= stop:
-                continue
-            total += windows.before[stop] - windows.before[first]
-            total -= max(0, start - windows.starts[first])
-            total -= max(0, windows.ends[stop - 1] - end)
-        return total
+        first_year, last_year = self._year_of(start), self._year_of(end - 1)
+        if first_year == last_year:
+            return self._seconds_in_year(first_year, start, end)
+        return (self._seconds_in_year(first_year, start, end) + self._whole_years(first_year + 1, last_year)
+                + self._seconds_in_year(last_year, start, end))
 
     def is_business_time(self, moment: int) -> bool:
         windows = self._table(self._year_of(moment))

@@ -6,7 +6,7 @@ import holidays as holiday_data
 from hypothesis import given
 from hypothesis import strategies as st
 
-from creditsvc.calculators.calendar import BusinessCalendar
+from creditsvc.calculators.calendar import BusinessCalendar, _year_windows
 from creditsvc.calculators.policy import BusinessHours
 from creditsvc.calculators.records import epoch
 
@@ -203,3 +203,43 @@ def test_any_window_around_a_clock_change_matches_the_minute_by_minute_reference
     start = epoch(day.replace(tzinfo=ZoneInfo(zone))) + offset
     assert BusinessCalendar(hours, zone).business_seconds(start, start + span) == reference_business_seconds(
         hours, zone, start, start + span)
+
+
+# --- spans of many years: whole years from prefix sums ------------------------------------------------
+
+def clip_every_window(calendar: BusinessCalendar, start: int, end: int) -> int:
+    """business_seconds the slow way: every window of every local year the span touches, clipped."""
+    if end <= start:
+        return 0
+    total = 0
+    for year in range(datetime.fromtimestamp(start, calendar.zone).year,
+                      datetime.fromtimestamp(end - 1, calendar.zone).year + 1):
+        windows = _year_windows(calendar.hours, calendar.zone_name, year)
+        total += sum(max(0, min(e, end) - max(s, start)) for s, e in zip(windows.starts, windows.ends))
+    return total
+
+
+FIRST, LAST = epoch(datetime(1970, 1, 1, tzinfo=ZoneInfo("UTC"))), epoch(datetime(2200, 1, 1, tzinfo=ZoneInfo("UTC")))
+LONG_SPAN_CALENDARS = [(BusinessHours(), CPH), (BusinessHours(holidays="VN"), HCM), (NIGHT_HOURS, CPH),
+                       (BusinessHours(weekdays=frozenset(range(7)), start=time(0), end=time(23, 59), holidays=None),
+                        "America/Santiago")]
+
+
+@fast(40)
+@given(st.sampled_from(LONG_SPAN_CALENDARS),
+       st.lists(st.tuples(st.integers(FIRST, LAST), st.integers(0, LAST - FIRST)), min_size=1, max_size=4))
+def test_business_seconds_of_spans_of_many_years_match_clipping_every_window_in_any_order(calendar, spans):
+    # a fresh calendar each time: its prefix sums over years grow down as well as up, in any order
+    fresh = BusinessCalendar(*calendar)
+    for start, length in spans:
+        end = min(LAST, start + length)
+        assert fresh.business_seconds(start, end) == clip_every_window(fresh, start, end)
+
+
+@fast(200)
+@given(st.sampled_from(["UTC", CPH, HCM, "Pacific/Kiritimati", "Pacific/Pago_Pago", "Pacific/Apia"]),
+       st.integers(1970, 2199), st.integers(-2 * 86400, 2 * 86400))
+def test_the_local_year_of_an_instant_near_a_new_year_is_the_one_its_zone_shows(zone, year, offset):
+    moment = max(FIRST, min(LAST - 1, epoch(datetime(year, 1, 1, tzinfo=ZoneInfo(zone))) + offset))
+    assert BusinessCalendar(BusinessHours(holidays=None), zone)._year_of(moment) == \
+        datetime.fromtimestamp(moment, ZoneInfo(zone)).year
