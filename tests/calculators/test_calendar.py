@@ -1,12 +1,12 @@
 """rules.md §6/§7: business hours Mon-Fri 08:00-16:00 in the contract zone, closed on public holidays."""
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import holidays as holiday_data
 from hypothesis import given
 from hypothesis import strategies as st
 
-from creditsvc.calculators.calendar import BusinessCalendar, _year_windows
+from creditsvc.calculators.calendar import BusinessCalendar, _offset_changes, _year_windows, public_holidays
 from creditsvc.calculators.policy import BusinessHours
 from creditsvc.calculators.records import epoch
 
@@ -243,3 +243,70 @@ def test_the_local_year_of_an_instant_near_a_new_year_is_the_one_its_zone_shows(
     moment = max(FIRST, min(LAST - 1, epoch(datetime(year, 1, 1, tzinfo=ZoneInfo(zone))) + offset))
     assert BusinessCalendar(BusinessHours(holidays=None), zone)._year_of(moment) == \
         datetime.fromtimestamp(moment, ZoneInfo(zone)).year
+
+
+# --- year tables from the zone's offset changes ------------------------------------------------------
+
+def _tz_offset(moment: int, zone: ZoneInfo) -> int:
+    return int(datetime.fromtimestamp(moment, zone).utcoffset().total_seconds())
+
+
+def reference_year_windows(hours: BusinessHours, zone_name: str, year: int) -> list[tuple[int, int]]:
+    """A year's windows asked of the tz database twice a day, as they were built before the year's
+    offset changes were looked up once (the same wall-clock rule: skipped times are none, repeated twice)."""
+    zone = ZoneInfo(zone_name)
+    closed, swapped = public_holidays(hours.holidays, year) if hours.holidays else (frozenset(), frozenset())
+    windows, day = [], date(year, 1, 1)
+    while day.year == year:
+        if (day.weekday() in hours.weekdays or day in swapped) and day not in closed \
+                and day not in hours.extra_closed_dates:
+            first = int(datetime.combine(day, hours.start).replace(tzinfo=ZoneInfo("UTC")).timestamp())
+            last = int(datetime.combine(day, hours.end).replace(tzinfo=ZoneInfo("UTC")).timestamp())
+            low, high = first - 86400, last + 86400
+            before, after = _tz_offset(low, zone), _tz_offset(high, zone)
+            if before == after:
+                windows += [(first - before, last - before)] if first < last else []
+            else:
+                while high - low > 1:
+                    middle = (low + high) // 2
+                    low, high = (middle, high) if _tz_offset(middle, zone) == before else (low, middle)
+                day_windows = []
+                for start, end in ((first - before, min(high, last - before)), (max(high, first - after), last - after)):
+                    if start < end:
+                        if day_windows and day_windows[-1][1] == start:
+                            start = day_windows.pop()[0]
+                        day_windows.append((start, end))
+                windows += day_windows
+        day += timedelta(days=1)
+    return windows
+
+
+# zones whose clocks change often, by odd amounts, at midnight, by a whole day, or twice in a week
+CHANGING_ZONES = [CPH, HCM, "America/Santiago", "America/Havana", "Pacific/Apia", "America/Noronha", "Asia/Gaza",
+                  "Africa/Casablanca", "Australia/Lord_Howe", "Europe/Moscow", "America/Sao_Paulo", "Asia/Tehran",
+                  "Pacific/Kiritimati", "America/Los_Angeles", "Antarctica/Troll", "UTC"]
+
+
+@fast(60)
+@given(st.sampled_from(CHANGING_ZONES), st.integers(1969, 2200), st.integers(0, 24 * 60 - 1), st.integers(1, 24 * 60),
+       st.sampled_from([None, "DK", "VN"]))
+def test_a_years_windows_are_the_ones_two_tz_look_ups_a_day_find(zone, year, opens, length, country):
+    close = min(opens + length, 24 * 60 - 1)
+    hours = BusinessHours(weekdays=frozenset(range(7)), start=time(opens // 60, opens % 60),
+                          end=time(close // 60, close % 60), holidays=country)
+    table = _year_windows(hours, zone, year)
+    windows = list(zip(table.starts, table.ends))
+    assert windows == reference_year_windows(hours, zone, year)
+    assert list(table.before) == [sum(e - s for s, e in windows[:i]) for i in range(len(windows) + 1)]
+
+
+def test_the_offset_changes_of_a_year_are_the_tz_databases_own():
+    # Copenhagen 2026: summer time from 01:00 UTC on 29 March to 01:00 UTC on 25 October
+    changes, offsets = _offset_changes(CPH, 2026)
+    assert changes == (epoch(datetime(2026, 3, 29, 1, tzinfo=ZoneInfo("UTC"))),
+                       epoch(datetime(2026, 10, 25, 1, tzinfo=ZoneInfo("UTC"))))
+    assert offsets == (3600, 7200, 3600)
+    # Noronha, October 2000: on the 8th, off again on the 15th
+    changes, offsets = _offset_changes("America/Noronha", 2000)
+    assert [datetime.fromtimestamp(c, ZoneInfo("UTC")).date() for c in changes[-2:]] == [date(2000, 10, 8),
+                                                                                         date(2000, 10, 15)]
