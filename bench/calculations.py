@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from creditsvc.calculators.calendar import BusinessCalendar  # noqa: E402
-from creditsvc.calculators.fines import fine_amounts  # noqa: E402
+from creditsvc.calculators.fines import fine_amounts, periods_too_large  # noqa: E402
 from creditsvc.calculators.policy import BusinessHours, FinesPolicy, SupportPolicy  # noqa: E402
-from creditsvc.calculators.records import SupportCase  # noqa: E402
+from creditsvc.calculators.records import BugOccurrence, SupportCase  # noqa: E402
 from creditsvc.calculators.statement import compute_statement  # noqa: E402
 from creditsvc.calculators.support import bill_case  # noqa: E402
 from creditsvc.schemas.calculation import CalculationRequestSchema  # noqa: E402
@@ -73,6 +73,14 @@ def cold_calendar_seconds(years: int, rounds: int = 3) -> float:
     return best
 
 
+def monthly_bugs(months: int) -> tuple[list[BugOccurrence], list[tuple[int, int]]]:
+    """One occurrence a month of 50 bugs in turn from January 1970, and the months they fall in: what
+    the storage check (services/fine_limits) looks at when a batch touches every month."""
+    firsts = [datetime(1970 + k // 12, 1 + k % 12, 1, tzinfo=timezone.utc) for k in range(months + 1)]
+    occurrences = [BugOccurrence(f"o{k}", f"B{k % 50}", firsts[k] + timedelta(days=14)) for k in range(months)]
+    return occurrences, [(int(a.timestamp()), int(b.timestamp())) for a, b in zip(firsts, firsts[1:])]
+
+
 def main() -> dict[str, float]:
     body = calculation_body()
     schema = CalculationRequestSchema()  # one instance, as the app holds one
@@ -105,6 +113,8 @@ def main() -> dict[str, float]:
     tickets_month = rate(lambda: compute_statement(open_month), 1.0)
     tickets_centuries = rate(lambda: compute_statement(open_centuries), 1.0)
 
+    history = {n: monthly_bugs(n) for n in (1_000, 2_000)}
+    limits = {n: rate(lambda n=n: periods_too_large(FinesPolicy(), *history[n], "VND"), 1.0) for n in history}
     cold_115, cold_230 = cold_calendar_seconds(115), cold_calendar_seconds(230)
 
     print(f"typical month (30 incidents, 20 cases, 10 tickets, 5 bugs): {computed:,.0f} statements/s on one core "
@@ -118,9 +128,11 @@ def main() -> dict[str, float]:
           f"{outages_1k / outages_4k:.2f}x 1,000 and 1,000")
     print(f"business clock: 3,000 tickets open until 2199 cost {tickets_month / tickets_centuries:.2f}x "
           "the same open until November 2026 (the years between come from prefix sums)")
+    print(f"fine limits: 2,000 months of stored occurrences cost {limits[1_000] / limits[2_000]:.2f}x 1,000 "
+          "(each bug numbered once, not once per month)")
     print(f"a new policy's calendar: 230 years (1970-2199) cost {cold_230 / cold_115:.2f}x 115 years, "
           f"{cold_230 * 1000:,.0f} ms")
-    return {"cold_calendar_230_years_seconds": cold_230, "tickets_2199_over_2026": tickets_month / tickets_centuries, "outages_4000_over_1000": outages_1k / outages_4k, "statements_per_second": computed, "support_30d_over_1h": short / long,
+    return {"fine_limits_2000_over_1000": limits[1_000] / limits[2_000], "cold_calendar_230_years_seconds": cold_230, "tickets_2199_over_2026": tickets_month / tickets_centuries, "outages_4000_over_1000": outages_1k / outages_4k, "statements_per_second": computed, "support_30d_over_1h": short / long,
             "fines_2000_over_1000": thousand / two_thousand}
 
 

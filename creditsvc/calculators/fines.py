@@ -1,6 +1,7 @@
 """Repeat-bug fines: 500,000 VND at the 2nd time, doubled for each next time (rules.md §5; seed 000)."""
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
@@ -90,3 +91,63 @@ def repeat_bug_fines(
         raise AmountOverflow("The repeat-bug fines add up to more than can be stored (NUMERIC(38, 4)).",
                              field="bug_occurrences") from None
     return FinesResult(tuple(items), total)
+
+
+def _numbered(occurrences: list[BugOccurrence]) -> dict[str, list[BugOccurrence]]:
+    """Each bug's occurrences in the order they are numbered (rules.md §5), bugs in order of appearance."""
+    history: dict[str, list[BugOccurrence]] = defaultdict(list)
+    for occurrence in occurrences:
+        history[occurrence.bug_id].append(occurrence)
+    for group in history.values():
+        group.sort(key=lambda o: (epoch(o.occurred_at), o.occurred_at.astimezone(timezone.utc), o.id))
+    return history
+
+
+def periods_too_large(policy: FinesPolicy, occurrences: list[BugOccurrence], periods: list[tuple[int, int]],
+                      currency: str) -> dict[int, str]:
+    """index -> the AmountOverflow message `repeat_bug_fines` raises for that period, for each of
+    `periods` (sorted, disjoint [start, end) spans) whose fines are too large to store.
+
+    The same answers as calling repeat_bug_fines once per period, with each bug's history numbered and
+    its fines worked out once: per period, that call sorted the whole history again, so a batch that
+    touched 1,000 months of a contract with 1,000 stored occurrences sorted them 1,000 times.
+    A bug's fines never decrease (multiplier >= 1), so from its first fine too large to store on, every
+    later one is too large too.
+    """
+    if any(b[0] < a[1] for a, b in zip(periods, periods[1:])):
+        raise ValueError("periods must be sorted and disjoint")
+    starts = [start for start, _ in periods]
+
+    def period_of(occurrence: BugOccurrence) -> int | None:
+        moment = epoch(occurrence.occurred_at)
+        index = bisect_right(starts, moment) - 1
+        return index if index >= 0 and moment < periods[index][1] else None
+
+    # per period: the fined occurrences in it, as (bug's order of appearance, number, amount or None)
+    inside: dict[int, list[tuple[int, int, Decimal | None]]] = defaultdict(list)
+    history = _numbered(occurrences)
+    for order, group in enumerate(history.values()):
+        fined = [(number, index) for number, occurrence in enumerate(group, start=1)
+                 if number >= policy.first_fined_occurrence and (index := period_of(occurrence)) is not None]
+        amounts = fine_amounts(policy, (number for number, _ in fined), currency)
+        too_large = False
+        for number, index in fined:
+            if not too_large:
+                try:
+                    amount = next(amounts)
+                except AmountOverflow:
+                    too_large = True
+            inside[index].append((order, number, None if too_large else amount))
+    bug_ids = list(history)
+    why = {}
+    for index, fines in inside.items():
+        failing = min(((order, number) for order, number, amount in fines if amount is None), default=None)
+        if failing is not None:
+            why[index] = (f"The fine of occurrence {failing[1]} of bug {bug_ids[failing[0]]!r} is too large to store "
+                          "(NUMERIC(38, 4)).")
+            continue
+        try:
+            sum_money((amount for _, _, amount in fines), currency)
+        except AmountOverflow:
+            why[index] = "The repeat-bug fines add up to more than can be stored (NUMERIC(38, 4))."
+    return why

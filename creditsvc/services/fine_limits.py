@@ -13,8 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..calculators.fines import repeat_bug_fines
-from ..calculators.money import AmountOverflow
+from ..calculators.fines import periods_too_large
 from ..calculators.periods import calendar_month
 from ..calculators.policy import Policy
 from ..db import models
@@ -37,13 +36,9 @@ def months_too_large(session: Session, contract_id: str, policy: Policy, currenc
     for occurrence in history:
         local = occurrence.occurred_at.astimezone(zone)
         bugs_in.setdefault(date(local.year, local.month, 1), set()).add(occurrence.bug_id)
-    too_large = {}
-    for first, bugs in sorted(bugs_in.items()):
-        if bug_ids is not None and not bugs & bug_ids:
-            continue
-        period = calendar_month(first, zone)  # local December 1969 or January 2200 too
-        try:
-            repeat_bug_fines(policy.repeat_bug_fines, history, period.start_ts, period.end_ts, currency)
-        except AmountOverflow as error:
-            too_large[period.label] = (f"{period.label}: {error.message}", bugs)
-    return too_large
+    firsts = [first for first, bugs in sorted(bugs_in.items()) if bug_ids is None or bugs & bug_ids]
+    months = [calendar_month(first, zone) for first in firsts]  # local December 1969 or January 2200 too
+    # every month at once: once per month, the whole history was sorted and numbered again
+    why = periods_too_large(policy.repeat_bug_fines, history, [(m.start_ts, m.end_ts) for m in months], currency)
+    return {months[index].label: (f"{months[index].label}: {message}", bugs_in[firsts[index]])
+            for index, message in sorted(why.items())}

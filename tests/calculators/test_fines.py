@@ -6,11 +6,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from creditsvc.calculators.fines import fine_amount, fine_amounts, repeat_bug_fines
+from datetime import timedelta
+
+from creditsvc.calculators.fines import fine_amount, fine_amounts, periods_too_large, repeat_bug_fines
+from creditsvc.calculators.money import AmountOverflow
 from creditsvc.calculators.policy import FinesPolicy
 from creditsvc.calculators.records import epoch
 
-from tests.calculators.factories import D, bug, cph, hcm, make_contract, policy_1office, statement
+from tests.calculators.factories import D, bug, cph, fast, hcm, make_contract, policy_1office, statement
 
 
 @pytest.mark.parametrize("k, amount", [
@@ -185,3 +188,49 @@ def test_the_fines_of_any_occurrences_in_turn_are_each_occurrences_own_fine(numb
         got.append(None)  # the first fine too large ends the month's fines
     expected = [alone(k) for k in numbers]
     assert got == expected[:len(got)] and (len(got) == len(numbers) or got[-1] is None)
+
+
+# --- every month's overflow at once (services/fine_limits) -------------------------------------------
+
+def overflow_per_period(policy, occurrences, periods, currency):
+    """The reference: repeat_bug_fines once per period, as the storage check called it."""
+    why = {}
+    for index, (start, end) in enumerate(periods):
+        try:
+            repeat_bug_fines(policy, list(occurrences), start, end, currency)
+        except AmountOverflow as error:
+            why[index] = error.message
+    return why
+
+
+MONTHS = [(epoch(hcm(2026, m, 1)), epoch(hcm(2026, m + 1, 1))) for m in range(1, 12)]
+
+
+@fast(150)
+@given(st.builds(FinesPolicy,
+                 base_amount=st.sampled_from([D(1), D(500_000), D("999999999999999")]),
+                 multiplier=st.sampled_from([D(1), D("1.5"), D(2), D("999.9999"), D(1000)]),
+                 first_fined_occurrence=st.integers(1, 4),
+                 max_fine=st.sampled_from([None, D("999999999999999")])),
+       st.lists(st.tuples(st.sampled_from(["A", "B", "C", "D"]),
+                          st.integers(0, 330 * 86400) | st.sampled_from([40 * 86400, 40 * 86400 + 1]),  # ties
+                          st.integers(0, 2)), max_size=60),
+       st.sets(st.integers(0, len(MONTHS) - 1)),
+       st.sampled_from(["VND", "DKK"]))
+def test_the_months_too_large_to_store_are_the_ones_repeat_bug_fines_refuses_month_by_month(
+        policy, records, chosen, currency):
+    occurrences = [bug(f"o{k}-{tie}", bug_id, hcm(2026, 1, 1) + timedelta(seconds=offset))
+                   for k, (bug_id, offset, tie) in enumerate(records)]
+    periods = [MONTHS[i] for i in sorted(chosen)]
+    assert periods_too_large(policy, occurrences, periods, currency) == \
+        overflow_per_period(policy, occurrences, periods, currency)
+
+
+def test_a_month_whose_fines_only_add_up_to_too_much_is_named_with_that_reason():
+    # 11 bugs at their 8th time in July: 999,999,999,999,999 x 1000^6 each, 1.1 x 10^34 together
+    policy = FinesPolicy(base_amount=D("999999999999999"), multiplier=D(1000))
+    occurrences = [bug(f"{b}-{k}", b, hcm(2026, 1 if k < 7 else 7, 1 + k))
+                   for b in "ABCDEFGHIJK" for k in range(8)]
+    why = periods_too_large(policy, occurrences, MONTHS, "VND")
+    assert why == overflow_per_period(policy, occurrences, MONTHS, "VND")
+    assert why == {6: "The repeat-bug fines add up to more than can be stored (NUMERIC(38, 4))."}
