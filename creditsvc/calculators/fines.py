@@ -62,18 +62,31 @@ def fine_amounts(policy: FinesPolicy, occurrences: Iterable[int], currency: str)
         yield round_money(min(value, cap) if cap is not None else value, currency)
 
 
+def _numbered(occurrences: list[BugOccurrence]) -> dict[str, list[BugOccurrence]]:
+    """Each bug's occurrences in the order they are numbered (rules.md §5), bugs in order of appearance."""
+    history: dict[str, list[BugOccurrence]] = defaultdict(list)
+    for occurrence in occurrences:
+        history[occurrence.bug_id].append(occurrence)
+    for group in history.values():
+        # by instant, in UTC: two times of one zone compare by wall clock, fold ignored (02:20 CET after
+        # 02:40 CEST sorted first); ties: by record id
+        group.sort(key=lambda o: (epoch(o.occurred_at), o.occurred_at.astimezone(timezone.utc), o.id))
+    return history
+
+
+def _fine_too_large(number: int, bug_id: str) -> str:
+    return f"The fine of occurrence {number} of bug {bug_id!r} is too large to store (NUMERIC(38, 4))."
+
+
+_SUM_TOO_LARGE = "The repeat-bug fines add up to more than can be stored (NUMERIC(38, 4))."
+
+
 def repeat_bug_fines(
     policy: FinesPolicy, occurrences: list[BugOccurrence], start: int, end: int, currency: str
 ) -> FinesResult:
     """Fines of the occurrences in [start, end), numbered over each bug's whole history."""
-    history: dict[str, list[BugOccurrence]] = defaultdict(list)
-    for occurrence in occurrences:
-        history[occurrence.bug_id].append(occurrence)
     items = []
-    for bug_id, group in history.items():
-        # by instant, in UTC: two times of one zone compare by wall clock, fold ignored (02:20 CET after
-        # 02:40 CEST sorted first); ties: by record id
-        group.sort(key=lambda o: (epoch(o.occurred_at), o.occurred_at.astimezone(timezone.utc), o.id))
+    for bug_id, group in _numbered(occurrences).items():
         fined = [(number, occurrence) for number, occurrence in enumerate(group, start=1)
                  if number >= policy.first_fined_occurrence and start <= epoch(occurrence.occurred_at) < end]
         amounts = fine_amounts(policy, (number for number, _ in fined), currency)
@@ -81,26 +94,14 @@ def repeat_bug_fines(
             try:
                 amount = next(amounts)
             except AmountOverflow:
-                raise AmountOverflow(f"The fine of occurrence {number} of bug {bug_id!r} is too large to store "
-                                     "(NUMERIC(38, 4)).", field="bug_occurrences") from None
+                raise AmountOverflow(_fine_too_large(number, bug_id), field="bug_occurrences") from None
             items.append(Fine(bug_id, number, occurrence.occurred_at, amount))
     items.sort(key=lambda f: (epoch(f.occurred_at), f.bug_id, f.occurrence))
     try:
         total = sum_money((f.amount for f in items), currency)
     except AmountOverflow:
-        raise AmountOverflow("The repeat-bug fines add up to more than can be stored (NUMERIC(38, 4)).",
-                             field="bug_occurrences") from None
+        raise AmountOverflow(_SUM_TOO_LARGE, field="bug_occurrences") from None
     return FinesResult(tuple(items), total)
-
-
-def _numbered(occurrences: list[BugOccurrence]) -> dict[str, list[BugOccurrence]]:
-    """Each bug's occurrences in the order they are numbered (rules.md §5), bugs in order of appearance."""
-    history: dict[str, list[BugOccurrence]] = defaultdict(list)
-    for occurrence in occurrences:
-        history[occurrence.bug_id].append(occurrence)
-    for group in history.values():
-        group.sort(key=lambda o: (epoch(o.occurred_at), o.occurred_at.astimezone(timezone.utc), o.id))
-    return history
 
 
 def periods_too_large(policy: FinesPolicy, occurrences: list[BugOccurrence], periods: list[tuple[int, int]],
@@ -143,11 +144,10 @@ def periods_too_large(policy: FinesPolicy, occurrences: list[BugOccurrence], per
     for index, fines in inside.items():
         failing = min(((order, number) for order, number, amount in fines if amount is None), default=None)
         if failing is not None:
-            why[index] = (f"The fine of occurrence {failing[1]} of bug {bug_ids[failing[0]]!r} is too large to store "
-                          "(NUMERIC(38, 4)).")
+            why[index] = _fine_too_large(failing[1], bug_ids[failing[0]])
             continue
         try:
             sum_money((amount for _, _, amount in fines), currency)
         except AmountOverflow:
-            why[index] = "The repeat-bug fines add up to more than can be stored (NUMERIC(38, 4))."
+            why[index] = _SUM_TOO_LARGE
     return why
