@@ -25,6 +25,7 @@ except ImportError:  # pragma: no cover - gunicorn is a dependency; `--dev` and 
     MalformedFraming = None
 
 
+RETRY = {"Retry-After": "5"}  # what a 503 tells a client to wait, in seconds: the database is expected back
 RFC_9110_TITLES = {413: "Content Too Large", 422: "Unprocessable Content"}
 
 
@@ -115,7 +116,7 @@ def handle_database_unavailable(error: Exception):
     reason = db.reason(error)
     log.warning("database unavailable: %s", reason)
     return problem(503, title(503), "The database does not answer; try again shortly.",
-                   code="database_unavailable", headers={"Retry-After": "5"})
+                   code="database_unavailable", headers=RETRY)
 
 
 # PostgreSQL's "the schema is not there" (undefined_table, undefined_column): a database recreated or being

@@ -8,10 +8,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from .. import db, observability
 from .blueprint import Blueprint
 from .docs import problems
-from .errors import problem
+from .errors import RETRY, problem
 
 # openapi.yaml documents Retry-After on every 503 (api/docs.py), as the keyed endpoints send it
-RETRY = {"Retry-After": "5"}
 
 blp = Blueprint("health", __name__, description="Liveness, readiness and metrics")
 
