@@ -25,7 +25,8 @@ except ImportError:  # pragma: no cover - gunicorn is a dependency; `--dev` and 
     MalformedFraming = None
 
 
-RETRY = {"Retry-After": "5"}  # what a 503 tells a client to wait, in seconds: the database is expected back
+# What every 503 tells a client to wait, in seconds (openapi.yaml documents it on each, api/docs.py)
+RETRY = {"Retry-After": "5"}
 RFC_9110_TITLES = {413: "Content Too Large", 422: "Unprocessable Content"}
 
 

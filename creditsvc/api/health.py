@@ -10,8 +10,6 @@ from .blueprint import Blueprint
 from .docs import problems
 from .errors import RETRY, problem
 
-# openapi.yaml documents Retry-After on every 503 (api/docs.py), as the keyed endpoints send it
-
 blp = Blueprint("health", __name__, description="Liveness, readiness and metrics")
 
 
