@@ -409,6 +409,10 @@ def document_in(spec) -> None:
 
     from .schema import PolicySchema
 
+    for plugin in spec.plugins:
+        if hasattr(plugin, "converter") and plugin.converter is not None:
+            plugin.converter.add_attribute_function(_map_bounds)
+
     def register(schema_class: type, name: str) -> None:
         # its parts first, each under a Policy name: the statement has schemas called Uptime and Fines too
         for field in schema_class._declared_fields.values():
@@ -426,6 +430,25 @@ def document_in(spec) -> None:
             "template": {"type": "string", "enum": list(TEMPLATE_NAMES)},
             "overrides": {"type": ["object", "null"], "description": "Parts of the template's policy to replace, "
                           "merged into it key by key; null removes a part (rules.md §9)"}}})
+
+
+def _map_bounds(self, field, ret, **kwargs) -> dict:
+    """A map's (fields.Dict) bounds as JSON Schema bounds an object: apispec wrote a Length on one as
+    minLength/maxLength, which apply to strings, so the spec let through the {} and the 51 priorities
+    the service refuses. Its keys' pattern, which apispec left out, is its propertyNames."""
+    from marshmallow import fields as marshmallow_fields, validate as marshmallow_validate
+
+    if not isinstance(field, marshmallow_fields.Dict):
+        return {}
+    out = {}
+    for length, count in (("minLength", "minProperties"), ("maxLength", "maxProperties")):
+        if length in ret:
+            out[count] = ret.pop(length)
+    keys = getattr(field, "key_field", None)
+    patterns = [v.regex.pattern for v in getattr(keys, "validators", ()) if isinstance(v, marshmallow_validate.Regexp)]
+    if patterns:
+        out["propertyNames"] = {"pattern": patterns[0]}
+    return out
 
 
 def templates() -> list[dict[str, Any]]:

@@ -78,6 +78,24 @@ def test_every_route_the_app_answers_is_in_the_spec(app):
     assert routes - documented == {"/openapi.yaml"}  # the document itself
 
 
+def test_the_spec_bounds_a_policys_priorities_as_the_service_does(client):
+    # `priorities` is a map: its bounds were minLength/maxLength, which apply to strings only, so a
+    # client checking its request from the spec sent {} or 51 priorities, or a name with a space, and got a 422
+    spec = yaml.safe_load(COMMITTED.read_text("utf-8"))
+    priorities = spec["components"]["schemas"]["PolicyTicketTargets"]["properties"]["priorities"]
+    assert "minLength" not in priorities and "maxLength" not in priorities
+    target = {"response": "1h"}
+    for refused in ({}, {f"P{k}": target for k in range(51)}, {"P 1": target}, {"P" * 33: target}):
+        policy = {"name": "x", "ticket_targets": {"priorities": refused}}
+        assert _conforms(spec, "Policy", policy), refused
+        put = client.put("/v1/contracts/spec-bounds", json={**CONTRACT_3CX, "id": "spec-bounds", "policy": policy})
+        assert put.status_code == 422, put.json
+    accepted = {"name": "x", "ticket_targets": {"priorities": {f"P-{k}_x": target for k in range(50)}}}
+    assert _conforms(spec, "Policy", accepted) == []
+    assert client.put("/v1/contracts/spec-bounds", json={**CONTRACT_3CX, "id": "spec-bounds",
+                                                          "policy": accepted}).status_code in (200, 201)
+
+
 def test_the_committed_openapi_yaml_writes_every_value_out_without_yaml_anchors():
     assert "&id0" not in COMMITTED.read_text("utf-8") and "*id0" not in COMMITTED.read_text("utf-8")
 
