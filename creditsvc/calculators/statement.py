@@ -122,12 +122,14 @@ def application_for(policy: Policy, contract: Contract, period: Period) -> Appli
         # seed 001: deducted from the payment for the next quarter
         quarter_first_month = (period.last_day.month - 1) // 3 * 3 + 1
         apply_on = add_months(date(period.last_day.year, quarter_first_month, 1), 3)
-        if contract.ends_on is not None and contract.ends_on <= apply_on:
+        if contract.ends_on is not None and contract.ends_on <= apply_on and app.refund_days_on_termination is not None:
             # No payment of a next quarter to deduct from: the term ends first. Seed 001: "chuyển hoàn
             # toàn bộ khoản bồi thường ... trong vòng 05 ngày, kể từ ngày chấm dứt hợp đồng" (the whole
-            # credit is refunded within 5 days of the contract's end; rules.md §10, "on termination").
-            refund_days = app.refund_days_on_termination or 0
-            return Application(app.mode, contract.ends_on + timedelta(days=refund_days), True, app.refund_days_on_termination)
+            # credit is refunded within 5 days of the contract's end; rules.md §10, "on termination"),
+            # and not before the period ends, when the credit is known: a fine on 28 September of a term
+            # ended on the 20th is not refunded on the 25th.
+            refunded = max(contract.ends_on, after) + timedelta(days=app.refund_days_on_termination)
+            return Application(app.mode, refunded, True, app.refund_days_on_termination)
     elif app.mode in ("license_extension", "renewal_deduction"):
         apply_on = contract.ends_on  # seed 000: at the licence end / on the renewal contract
     else:

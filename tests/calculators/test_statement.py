@@ -157,7 +157,7 @@ def test_next_quarter_credits_are_applied_on_the_first_day_of_the_next_calendar_
 
 
 @pytest.mark.parametrize("ends_on, apply_on, cash", [(date(2026, 10, 1), date(2026, 10, 6), True),
-                                                     (date(2026, 9, 20), date(2026, 9, 25), True),
+                                                     (date(2026, 9, 20), date(2026, 10, 6), True),
                                                      (date(2026, 10, 2), date(2026, 10, 1), False),
                                                      (date(2027, 1, 1), date(2026, 10, 1), False)])
 def test_a_next_quarter_credit_is_refunded_within_5_days_of_the_end_when_the_term_ends_before_that_quarter(
@@ -168,6 +168,16 @@ def test_a_next_quarter_credit_is_refunded_within_5_days_of_the_end_when_the_ter
     application = statement(make_contract(policy_3cx(), ends_on=ends_on), "2026-09").application
     assert (application.mode, application.apply_on, application.cash_refund) == ("next_quarter", apply_on, cash)
     assert application.refund_days_on_termination == 5
+
+
+def test_a_refund_on_termination_is_never_due_before_its_period_ends_nor_made_up_by_a_policy_without_one():
+    # a December fine of a term ended on 1 October was "refunded" on 6 October, two months before it
+    # happened; a policy that states no refund on termination has none invented (0 days)
+    after_the_term = statement(make_contract(policy_3cx(), ends_on=date(2026, 10, 1)), "2026-12").application
+    assert (after_the_term.apply_on, after_the_term.cash_refund) == (date(2027, 1, 6), True)
+    silent = policy_3cx(application=ApplicationPolicy(mode="next_quarter"))
+    ended = statement(make_contract(silent, ends_on=date(2026, 10, 1)), "2026-09").application
+    assert (ended.apply_on, ended.cash_refund, ended.refund_days_on_termination) == (date(2026, 10, 1), False, None)
 
 
 def test_account_credit_can_be_claimed_up_to_3_months_after_the_period_ends():
