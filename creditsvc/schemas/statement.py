@@ -198,6 +198,8 @@ class RenewalNoteSchema(Schema):
     license_extension_days = fields.String()
     credited_otherwise = fields.String(metadata={"description": "Credits applied by the policy's mode instead"})
     application_mode = fields.String(allow_none=True)
+    cash_refund = fields.Boolean(metadata={
+        "description": "Paid back in cash (a next-quarter credit of a term that ends first), not deducted"})
 
 
 class TerminationRightSchema(Schema):

@@ -36,7 +36,8 @@ def renewal_summary(session: Session, contract_id: str, now: datetime) -> dict[s
                       "renewal_deduction": format(sum_money([deduction], note.currency), "f"),
                       "license_extension_days": decimal_str(days),
                       "credited_otherwise": format(sum_money([elsewhere], note.currency), "f"),
-                      "application_mode": (note.statement.get("application") or {}).get("mode")})
+                      "application_mode": (note.statement.get("application") or {}).get("mode"),
+                      "cash_refund": bool((note.statement.get("application") or {}).get("cash_refund"))})
         uptime = note.statement.get("uptime") or {}
         deadline = uptime.get("termination_notice_deadline")
         if uptime.get("termination_right") and deadline and date.fromisoformat(deadline) >= today:

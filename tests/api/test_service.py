@@ -843,6 +843,16 @@ def test_the_renewal_summary_also_reports_credits_the_policy_applies_otherwise(c
     summary = client.get("/v1/contracts/acme-3cx/renewal-summary").json
     assert summary["credited_otherwise_total"] == "400000" and summary["renewal_deduction_total"] == "0"
     assert summary["credit_notes"][0]["application_mode"] == "next_quarter"
+    assert summary["credit_notes"][0]["cash_refund"] is False
+
+
+def test_the_renewal_summary_tells_a_refunded_credit_from_a_deducted_one(client):
+    # a next-quarter credit of a term that ends first is refunded (seed 001): sales saw it as deducted
+    put_contract(client, {**CONTRACT_3CX, "ends_on": "2026-10-01"})
+    client.post("/v1/contracts/acme-3cx/incidents", json=INCIDENT)
+    assert client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-09"}).status_code == 201
+    item = client.get("/v1/contracts/acme-3cx/renewal-summary").json["credit_notes"][0]
+    assert (item["application_mode"], item["cash_refund"], item["credited_otherwise"]) == ("next_quarter", True, "400000")
 
 
 def test_new_terms_may_not_drop_a_priority_stored_tickets_use(client):
