@@ -17,11 +17,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from creditsvc.calculators.calendar import BusinessCalendar  # noqa: E402
 from creditsvc.calculators.fines import fine_amounts, periods_too_large  # noqa: E402
 from creditsvc.calculators.policy import BusinessHours, FinesPolicy, SupportPolicy  # noqa: E402
-from creditsvc.calculators.records import BugOccurrence, SupportCase  # noqa: E402
+from creditsvc.calculators.records import BugOccurrence, Incident, SupportCase  # noqa: E402
 from creditsvc.calculators.statement import compute_statement  # noqa: E402
 from creditsvc.calculators.support import bill_case  # noqa: E402
 from creditsvc.schemas.calculation import CalculationRequestSchema  # noqa: E402
 from creditsvc.schemas.statement import dump_statement  # noqa: E402
+from creditsvc.services.records import locked_periods  # noqa: E402
 from typical_month import calculation_body  # noqa: E402
 
 
@@ -81,6 +82,31 @@ def monthly_bugs(months: int) -> tuple[list[BugOccurrence], list[tuple[int, int]
     return occurrences, [(int(a.timestamp()), int(b.timestamp())) for a, b in zip(firsts, firsts[1:])]
 
 
+def locked_inputs(stored: int, years: int) -> dict:
+    """What a batch into a contract with a live note asks (services/records.locked_periods): 1,000
+    early occurrences of one bug with `stored` occurrences on record, and 1,000 incidents `years` long,
+    against 24 issued months."""
+    zone, first = ZoneInfo("Asia/Ho_Chi_Minh"), datetime(2016, 1, 1, tzinfo=timezone.utc)
+    issued = {f"{2025 + k // 12}-{1 + k % 12:02d}" for k in range(24)}
+    history = [("B", first + timedelta(hours=k * 87_600 // stored)) for k in range(stored)]
+    early = [BugOccurrence(f"n{k}", "B", first + timedelta(seconds=k)) for k in range(1000)]
+    long = [Incident(f"i{k}", datetime(1970, 1, 2, tzinfo=timezone.utc) + timedelta(seconds=k),
+                     datetime(1970 + years, 1, 1, tzinfo=timezone.utc), "provider") for k in range(1000)]
+    now = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    return {"bugs": lambda: locked_periods("bug_occurrences", early, issued, zone, now, history),
+            "incidents": lambda: locked_periods("incidents", long, issued, zone, now)}
+
+
+def locked_periods_figures() -> dict[str, float]:
+    small, large = locked_inputs(5_000, 1), locked_inputs(10_000, 230)
+    brief, centuries = rate(small["incidents"], 1.0), rate(large["incidents"], 1.0)
+    five, ten = rate(small["bugs"], 1.0), rate(large["bugs"], 1.0)
+    print(f"locked periods: 1,000 early bug occurrences against 10,000 stored cost {five / ten:.2f}x against 5,000; "
+          f"1,000 incidents of 230 years cost {brief / centuries:.2f}x 1,000 of one year ({1000 / ten:,.1f} ms, "
+          "one scan of the bug's history, not a query per item)")
+    return {"locked_bugs_10000_over_5000": five / ten, "locked_incidents_230y_over_1y": brief / centuries}
+
+
 def main() -> dict[str, float]:
     body = calculation_body()
     schema = CalculationRequestSchema()  # one instance, as the app holds one
@@ -132,7 +158,8 @@ def main() -> dict[str, float]:
           "(each bug numbered once, not once per month)")
     print(f"a new policy's calendar: 230 years (1970-2199) cost {cold_230 / cold_115:.2f}x 115 years, "
           f"{cold_230 * 1000:,.0f} ms")
-    return {"fine_limits_2000_over_1000": limits[1_000] / limits[2_000], "cold_calendar_230_years_seconds": cold_230, "tickets_2199_over_2026": tickets_month / tickets_centuries, "outages_4000_over_1000": outages_1k / outages_4k, "statements_per_second": computed, "support_30d_over_1h": short / long,
+    locked = locked_periods_figures()
+    return {**locked, "fine_limits_2000_over_1000": limits[1_000] / limits[2_000], "cold_calendar_230_years_seconds": cold_230, "tickets_2199_over_2026": tickets_month / tickets_centuries, "outages_4000_over_1000": outages_1k / outages_4k, "statements_per_second": computed, "support_30d_over_1h": short / long,
             "fines_2000_over_1000": thousand / two_thousand}
 
 

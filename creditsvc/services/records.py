@@ -2,6 +2,8 @@
 changing a period that has an issued credit note (rules.md §11)."""
 from __future__ import annotations
 
+import re
+from bisect import bisect_left, bisect_right
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -11,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from .. import clock
 from ..calculators.money import AmountOverflow
-from ..calculators.periods import add_months
 from ..calculators.errors import DomainError
 from ..canonical import digest, plain
 from ..db import models
@@ -73,31 +74,53 @@ def _month(moment: datetime, zone) -> str:
     return f"{local.year:04d}-{local.month:02d}"
 
 
-def _months_between(start: datetime, end: datetime, zone) -> set[str]:
-    """The months [start, end) touches; an end at midnight on the 1st is not in that month."""
-    first = start.astimezone(zone).date().replace(day=1)
-    last = (max(end - timedelta(seconds=1), start)).astimezone(zone).date().replace(day=1)
-    months = set()
-    while first <= last:
-        months.add(f"{first.year:04d}-{first.month:02d}")
-        first = add_months(first, 1)
-    return months
+_MONTH_LABEL = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
 
 
-def affected_periods(session: Session, contract_id: str, kind: str, record, zone) -> set[str]:
-    """The periods whose statements this record changes."""
-    if kind == "incidents":
-        end = record.ended_at or clock.now()
-        return _months_between(record.started_at, max(end, record.started_at), zone)
-    if kind == "bug_occurrences":
-        # later occurrences of the same bug are renumbered, so their periods change too
-        later = session.execute(select(models.BugOccurrence.occurred_at).where(
-            models.BugOccurrence.contract_id == contract_id, models.BugOccurrence.bug_id == record.bug_id,
-            models.BugOccurrence.occurred_at >= record.occurred_at)).scalars()
-        return {_month(record.occurred_at, zone)} | {_month(moment, zone) for moment in later}
-    if kind == "support_cases":
-        return {_month(record.started_at, zone)}
-    return {_month(record.opened_at, zone)}
+def locked_periods(kind: str, items: list, issued: set[str], zone, now: datetime,
+                   stored_bugs: list[tuple[str, datetime]] = ()) -> dict[int, list[str]]:
+    """index -> the issued periods (sorted) whose statements `items[index]` changes; items changing
+    none are left out. `stored_bugs` are (bug_id, occurred_at) of the stored occurrences of the
+    items' bugs: a bug occurrence renumbers its bug's later ones, so their periods change too.
+
+    An incident changes every month from its start's to its end's (an open one: to `now`'s); those
+    months are not listed one by one: an incident of 1970-2199 listed 2,760 of them, and a batch of
+    1,000 such took 10 s before its 409. A bug occurrence asked the database for its bug's later
+    occurrences, one query per item: 1,000 early occurrences of a bug with 10,000 stored took 50 s."""
+    months = sorted(period for period in issued if _MONTH_LABEL.fullmatch(period))
+    if not months:
+        return {}
+    latest: dict[str, dict[str, datetime]] = {}  # bug -> issued month -> its latest stored occurrence
+    for bug_id, occurred_at in stored_bugs:
+        month = _month(occurred_at, zone)
+        if month in issued:
+            by_month = latest.setdefault(bug_id, {})
+            if month not in by_month or occurred_at > by_month[month]:
+                by_month[month] = occurred_at
+    # per bug, its issued months by their latest occurrence, latest first
+    newest_first = {bug: sorted(((moment, month) for month, moment in by_month.items()), reverse=True)
+                    for bug, by_month in latest.items()}
+    locked: dict[int, list[str]] = {}
+    for index, record in enumerate(items):
+        if kind == "incidents":
+            end = max(record.ended_at or now, record.started_at)
+            first = _month(record.started_at, zone)
+            # an end at midnight on the 1st is not in that month
+            last = _month(max(end - timedelta(seconds=1), record.started_at), zone)
+            found = months[bisect_left(months, first):bisect_right(months, last)]
+        elif kind == "bug_occurrences":
+            found = {_month(record.occurred_at, zone)} & issued
+            for moment, month in newest_first.get(record.bug_id, ()):
+                if moment < record.occurred_at:
+                    break
+                found.add(month)
+            found = sorted(found)
+        else:
+            moment = record.started_at if kind == "support_cases" else record.opened_at
+            found = [month] if (month := _month(moment, zone)) in issued else []
+        if found:
+            locked[index] = found
+    return locked
 
 
 def ingest(session: Session, contract_id: str, kind: str, items: list, supersede: bool = False) -> list[dict]:
@@ -190,13 +213,17 @@ def _refuse_locked_periods(session: Session, contract_id: str, kind: str, items:
         models.CreditNote.contract_id == contract_id, models.CreditNote.status == "issued")).scalars())
     if not issued:
         return
+    stored_bugs = []
+    if kind == "bug_occurrences":
+        bug_ids = sorted({item.bug_id for _, item in items})
+        stored_bugs = session.execute(select(models.BugOccurrence.bug_id, models.BugOccurrence.occurred_at).where(
+            models.BugOccurrence.contract_id == contract_id, models.BugOccurrence.bug_id.in_(bug_ids))).all()
+    locked = locked_periods(kind, [item for _, item in items], issued, zone, clock.now(), stored_bugs)
     errors = {}
-    for index, item in items:
-        locked = sorted(affected_periods(session, contract_id, kind, item, zone) & issued)
-        if locked:
-            which = "which has an issued credit note" if len(locked) == 1 else "each of which has an issued credit note"
-            errors[f"{index}.id"] = [f"Falls in {', '.join(locked)}, {which}; "
-                                    "send ?supersede=true and then issue a correction."]
+    for position, periods in locked.items():
+        which = "which has an issued credit note" if len(periods) == 1 else "each of which has an issued credit note"
+        errors[f"{items[position][0]}.id"] = [f"Falls in {', '.join(periods)}, {which}; "
+                                              "send ?supersede=true and then issue a correction."]
     if errors:
         session.rollback()
         raise Conflict("Records fall in periods with issued credit notes.", code="period_locked", errors=errors)
