@@ -177,6 +177,10 @@ def resolve(spec: Mapping[str, Any]) -> tuple[dict[str, Any], Policy]:
         hit = _cache.get(key)
     if hit is None:
         document, policy = _resolve(spec)
+        if len(key) > _CACHED_SPEC_CHARS:
+            # A spec this large is no repeated template: kept, 512 of them (4 MiB of extra_closed_dates
+            # each, ~31 MiB with its copy and Policy) held 16 GB per worker, from POST /v1/calculations alone.
+            return document, policy
         hit = (copy.deepcopy(document), policy)  # shares nothing with the caller's spec
         with _cache_lock:
             if len(_cache) >= 512:
@@ -186,6 +190,7 @@ def resolve(spec: Mapping[str, Any]) -> tuple[dict[str, Any], Policy]:
 
 
 _cache: dict[str, tuple[dict[str, Any], Policy]] = {}
+_CACHED_SPEC_CHARS = 64 * 1024  # every template with overrides of rates, bands and targets is under 8 KiB
 _cache_lock = threading.Lock()
 
 

@@ -317,3 +317,24 @@ def test_a_policy_nested_as_deep_as_python_recurses_is_a_policy_error_as_sent_an
             for road in (resolve, resolve_as_stored):
                 with pytest.raises(PolicyError):
                     road(spec)
+
+
+def test_a_large_spec_resolves_alike_and_is_not_kept():
+    """A spec over 64 KiB (here 20,000 closed dates) is resolved as any other, and not cached: 512
+    such, ~31 MiB each with the copy and the Policy, held 16 GB per worker."""
+    from datetime import date, timedelta
+
+    from creditsvc import policies
+
+    days = [(date(2000, 1, 1) + timedelta(days=k)).isoformat() for k in range(20_000)]
+    spec = {"template": "oneoffice-dk", "overrides": {"business_hours": {"extra_closed_dates": days}}}
+    small = {"template": "oneoffice-dk", "overrides": {"business_hours": {"extra_closed_dates": days[:3]}}}
+    before = len(policies._cache)
+    document, policy = policies.resolve(spec)
+    assert len(policies._cache) == before
+    assert policies.resolve(spec) == (document, policy)
+    assert document["business_hours"]["extra_closed_dates"] == days
+    assert policy.business_hours.extra_closed_dates == frozenset(date.fromisoformat(d) for d in days)
+    assert policies._resolve(spec) == (document, policy)  # what the cache would have held
+    policies.resolve(small)
+    assert len(policies._cache) == before + 1 or before >= 511
