@@ -263,6 +263,7 @@ def _refuse_new_input(document: Mapping[str, Any], policy: Policy, template: Map
     errors.update(_amounts_past_minor_units(policy))
     errors.update(_edges_past_the_shown_uptime(policy))
     errors.update(_bands_that_give_back(policy))
+    errors.update(_lists_past_their_bounds(document))
     if errors:
         prefix = "" if template is None else "overrides."
         raise PolicyError({prefix + path: texts for path, texts in errors.items()})
@@ -363,6 +364,29 @@ def _bands_that_give_back(policy: Policy) -> dict[str, list[str]]:
         if above.termination_right and not below.termination_right:
             errors[f"uptime.bands.{lower}.termination_right"] = [
                 f"The band from {above.from_percent} % grants a termination right: a lower uptime keeps it."]
+    return errors
+
+
+MAX_CLOSED_DATES = 1000
+
+
+def _lists_past_their_bounds(document: Mapping[str, Any]) -> dict[str, list[str]]:
+    """A business calendar's own lists name each day once, and its closed dates are at most 1,000:
+    with no bound, 300,000 dates (4 MB) were taken, and each contract holding them kept 12-15 MiB in
+    the stored-policy cache and cost every statement ten times the time."""
+    hours = document.get("business_hours")
+    if not isinstance(hours, Mapping):
+        return {}
+    errors: dict[str, list[str]] = {}
+    for name, most in (("extra_closed_dates", MAX_CLOSED_DATES), ("weekdays", None)):
+        values = hours.get(name)
+        if not isinstance(values, list):
+            continue
+        if most is not None and len(values) > most:
+            errors[f"business_hours.{name}"] = [f"At most {most:,} dates."]
+        elif len(set(map(str, values))) < len(values):
+            twice = next(value for index, value in enumerate(values) if value in values[:index])
+            errors[f"business_hours.{name}"] = [f"Each {'date' if most else 'day'} once: {str(twice)[:20]} is given twice."]
     return errors
 
 

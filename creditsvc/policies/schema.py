@@ -142,13 +142,15 @@ class SupportSchema(Schema):
 
 
 class BusinessHoursSchema(Schema):
+    # uniqueItems and maxItems: what policies._lists_past_their_bounds holds new input to (a stored policy
+    # from before it still reads)
     weekdays = fields.List(fields.String(validate=validate.OneOf(model.WEEKDAYS)), validate=validate.Length(min=1),
-                           load_default=None)
+                           load_default=None, metadata={"uniqueItems": True})
     start = ClockTime(load_default=None)
     end = ClockTime(load_default=None)
     holidays = fields.String(validate=validate.OneOf(SUPPORTED_HOLIDAY_COUNTRIES), allow_none=True,
                              load_default="DK")
-    extra_closed_dates = fields.List(Day(), load_default=list)
+    extra_closed_dates = fields.List(Day(), load_default=list, metadata={"uniqueItems": True, "maxItems": 1000})
 
     @post_load
     def make(self, data, **kwargs):

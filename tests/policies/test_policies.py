@@ -2,6 +2,7 @@
 and a float anywhere is refused."""
 import copy
 import re
+from datetime import date, timedelta
 from decimal import Decimal
 from importlib import resources
 
@@ -319,14 +320,14 @@ def test_a_policy_nested_as_deep_as_python_recurses_is_a_policy_error_as_sent_an
                     road(spec)
 
 
-def test_a_large_spec_resolves_alike_and_is_not_kept():
-    """A spec over 64 KiB (here 20,000 closed dates) is resolved as any other, and not cached: 512
-    such, ~31 MiB each with the copy and the Policy, held 16 GB per worker."""
-    from datetime import date, timedelta
-
+def test_a_large_spec_resolves_alike_and_is_not_kept(monkeypatch):
+    """A spec over 64 KiB is resolved as any other, and not cached: 512 such, ~31 MiB each with the copy
+    and the Policy (300,000 closed dates, before they were held to 1,000), held 16 GB per worker. The
+    limit is lowered here to what 1,000 closed dates take."""
     from creditsvc import policies
 
-    days = [(date(2000, 1, 1) + timedelta(days=k)).isoformat() for k in range(20_000)]
+    monkeypatch.setattr(policies, "_CACHED_SPEC_CHARS", 8 * 1024)
+    days = [(date(2000, 1, 1) + timedelta(days=k)).isoformat() for k in range(1_000)]
     spec = {"template": "oneoffice-dk", "overrides": {"business_hours": {"extra_closed_dates": days}}}
     small = {"template": "oneoffice-dk", "overrides": {"business_hours": {"extra_closed_dates": days[:3]}}}
     before = len(policies._cache)
@@ -338,3 +339,31 @@ def test_a_large_spec_resolves_alike_and_is_not_kept():
     assert policies._resolve(spec) == (document, policy)  # what the cache would have held
     policies.resolve(small)
     assert len(policies._cache) == before + 1 or before >= 511
+
+
+def _closed(count: int, start: date = date(2026, 1, 1)) -> list[str]:
+    return [(start + timedelta(days=k)).isoformat() for k in range(count)]
+
+
+def test_a_calendar_names_at_most_1000_closed_dates_and_each_date_and_day_once():
+    # 300,000 dates (4 MB) were taken: each contract holding them kept 12-15 MiB in the stored-policy
+    # cache and cost every statement ten times the time
+    from creditsvc.policies import load_stored_policy, resolve_as_stored
+
+    def refused(hours):
+        with pytest.raises(PolicyError) as caught:
+            resolve({"template": "oneoffice-dk", "overrides": {"business_hours": hours}})
+        return caught.value.errors
+
+    assert len(resolve({"template": "oneoffice-dk", "overrides": {"business_hours": {
+        "extra_closed_dates": _closed(1000)}}})[1].business_hours.extra_closed_dates) == 1000
+    assert refused({"extra_closed_dates": _closed(1001)}) == {
+        "overrides.business_hours.extra_closed_dates": ["At most 1,000 dates."]}
+    assert refused({"extra_closed_dates": ["2026-12-24", "2026-12-31", "2026-12-24"]}) == {
+        "overrides.business_hours.extra_closed_dates": ["Each date once: 2026-12-24 is given twice."]}
+    assert refused({"weekdays": ["mon", "tue", "mon"]}) == {
+        "overrides.business_hours.weekdays": ["Each day once: mon is given twice."]}
+    # a policy stored before the rule still reads, and still repeats as stored
+    stored = {**template_document("oneoffice-dk"), "business_hours": {"extra_closed_dates": _closed(1001) + ["2026-01-01"]}}
+    assert len(load_stored_policy(stored).business_hours.extra_closed_dates) == 1001
+    assert len(resolve_as_stored(stored)[1].business_hours.extra_closed_dates) == 1001
