@@ -39,10 +39,10 @@ class ContractAsStoredSchema(ContractPutSchema):
 
 
 def unchanged_under_older_rules(view):
-    """A PUT that repeats stored terms is 200 "unchanged", even where the policy breaks a rule made
-    after it was stored (falling bands, a default amount in another currency ...): such a contract
-    still reads, but a nightly sync re-sending it byte for byte was refused with 422. Any change to
-    it is held to today's rules, and so is a contract not stored yet."""
+    """A PUT that repeats stored terms is 200 with the stored contract, even where the policy breaks a
+    rule made after it was stored (falling bands, a default amount in another currency ...): such a
+    contract still reads, but a nightly sync re-sending it byte for byte was refused with 422. Any
+    change to it is held to today's rules, and so is a contract not stored yet."""
 
     @wraps(view)
     def wrapper(*args, contract_id, **kwargs):
