@@ -26,8 +26,16 @@ _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"
 REQUESTS = Counter("creditsvc_http_requests_total", "HTTP requests", ["method", "endpoint", "status"])
 LATENCY = Histogram("creditsvc_http_request_duration_seconds", "HTTP request latency", ["method", "endpoint"],
                     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
-PDF_RENDER = Histogram("creditsvc_pdf_render_seconds", "PDF render time",
+PDF_RENDER = Histogram("creditsvc_pdf_render_seconds", "PDF render time, without the wait for the render lock",
                        buckets=(0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
+# A worker renders one PDF at a time (render/__init__.py): the wait is the queue of its other threads.
+PDF_RENDER_WAIT = Histogram("creditsvc_pdf_render_wait_seconds", "Time a PDF waited for its worker's render lock",
+                            buckets=(0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
+
+
+def observe_pdf_render(rendered: float, waited: float) -> None:
+    PDF_RENDER.observe(rendered)
+    PDF_RENDER_WAIT.observe(waited)
 
 
 # Characters a terminal or a line-splitting tool acts on, written as JSON escapes in a log line: JSON

@@ -6,7 +6,7 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 
 from .. import db, render
 from ..services import credit_notes
-from ..observability import PDF_RENDER
+from ..observability import observe_pdf_render
 from ..schemas.compiled import CompiledLoad
 
 PDF_DOC = {"responses": {200: {"content": {render.PDF_MIMETYPE: {"schema": {"type": "string", "format": "binary"}}}}}}
@@ -58,9 +58,8 @@ def _locale(contract: dict) -> str:
 
 def _render(statement: dict, contract: dict, locale: str, note: dict | None, seller: dict | None) -> bytes:
     db.end_transaction()  # nothing below reads the database; rendering takes a while
-    with PDF_RENDER.time():
-        return render.render_pdf(statement, contract, locale, note=note,
-                                 seller=seller if seller is not None else current_app.config["SELLER"])
+    return render.render_pdf(statement, contract, locale, note=note, observe=observe_pdf_render,
+                             seller=seller if seller is not None else current_app.config["SELLER"])
 
 
 def _pdf(pdf: bytes, statement: dict, locale: str, note: dict | None) -> Response:

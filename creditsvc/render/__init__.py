@@ -11,10 +11,12 @@ import json
 import mimetypes
 import re
 import threading
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Context, localcontext
 from functools import lru_cache
 from importlib import resources
+from time import perf_counter
 from typing import Any
 from urllib.request import OpenerDirector
 
@@ -201,11 +203,15 @@ def period_label(period: dict[str, Any], fmt: Formatter) -> str:
 
 def render_pdf(statement: dict[str, Any], contract: dict[str, Any], locale: str, *,
                seller: dict[str, Any] | None = None, note: dict[str, Any] | None = None,
-               fetcher: AssetFetcher | None = None) -> bytes:
+               fetcher: AssetFetcher | None = None,
+               observe: Callable[[float, float], None] | None = None) -> bytes:
     """A statement (or, with `note`, a credit note) as PDF/A-3b with its JSON attached.
 
-    `statement` is the statement JSON exactly as served; `contract` the contract document.
+    `statement` is the statement JSON exactly as served; `contract` the contract document. `observe`,
+    if given, is told (seconds rendering, seconds waiting for the process's render lock) when done:
+    under load the wait can be the larger, and a render time that held it told of neither.
     """
+    began = perf_counter()
     fonts, stylesheet = _font_config()
     fetcher = fetcher or AssetFetcher()
     fmt = Formatter(locale, statement["currency"], contract["timezone"], html=True)
@@ -221,15 +227,21 @@ def render_pdf(statement: dict[str, Any], contract: dict[str, Any], locale: str,
     # date as dcterms.created and modified): the same note is then the same bytes every time, /ID
     # being their hash. A statement preview is dated now.
     issued = datetime.fromisoformat(note["issued_at"]) if note and note.get("issued_at") else None
+    asked = perf_counter()
     with _render_lock:
+        locked = perf_counter()
         document = _Document(string=html, base_url=ASSET_SCHEME, url_fetcher=fetcher)
-        return document.write_pdf(
+        pdf = document.write_pdf(
             stylesheets=[stylesheet], font_config=fonts, pdf_variant="pdf/a-3b",
             attachments=[Attachment(string=attached, name="statement.json", relationship="Data",
                                     description="The statement JSON these figures come from",
                                     url_fetcher=fetcher, base_url=ASSET_SCHEME, created=issued, modified=issued)],
             uncompressed_pdf=False, custom_metadata=True,
         )
+    if observe is not None:
+        done = perf_counter()
+        observe((asked - began) + (done - locked), locked - asked)
+    return pdf
 
 
 def pdf_filename(statement: dict[str, Any], note: dict[str, Any] | None = None) -> str:

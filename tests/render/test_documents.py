@@ -866,3 +866,40 @@ def test_renders_in_threads_of_one_process_never_run_weasyprint_at_the_same_time
     for thread in threads:
         thread.join()
     assert most == 1
+
+
+def test_the_render_time_a_pdf_reports_leaves_out_its_wait_for_the_render_lock(monkeypatch):
+    # A worker renders one PDF at a time: under load a download's time was mostly the queue, and
+    # creditsvc_pdf_render_seconds told it as rendering. A clock that moves only while the lock is
+    # being acquired (100 s of it) keeps this free of wall-clock time.
+    now = [0.0]
+    monkeypatch.setattr(render, "perf_counter", lambda: now[0])
+
+    class SlowLock:
+        def __enter__(self):
+            now[0] += 100
+
+        def __exit__(self, *exc):
+            return False
+
+    monkeypatch.setattr(render, "_render_lock", SlowLock())
+    told = []
+    pdf = render_pdf(client_free_statement(), {"timezone": "Asia/Ho_Chi_Minh"}, "vi",
+                     observe=lambda rendered, waited: told.append((rendered, waited)))
+    assert pdf.startswith(b"%PDF")
+    assert told == [(0, 100)]  # the wait, all of it, and none of it in the render time
+
+
+def test_a_pdf_response_counts_one_render_and_one_render_lock_wait_in_the_metrics(app):
+    from creditsvc import observability
+    from creditsvc.api.documents import pdf_response
+
+    def counts():
+        return [next(s.value for s in metric.collect()[0].samples if s.name.endswith("_count"))
+                for metric in (observability.PDF_RENDER, observability.PDF_RENDER_WAIT)]
+
+    before = counts()
+    with app.test_request_context():
+        response = pdf_response(client_free_statement(), {"timezone": "Asia/Ho_Chi_Minh", "locale": "vi"})
+    assert response.mimetype == "application/pdf"
+    assert [after - earlier for after, earlier in zip(counts(), before)] == [1, 1]
