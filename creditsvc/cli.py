@@ -250,15 +250,17 @@ class ProgressBar:
     """A one-line progress bar for a terminal."""
 
     def __init__(self, stream, width: int = 30):
-        self.stream, self.width = stream, width
+        self.stream, self.width, self.drawn = stream, width, False
 
     def __call__(self, done: int, total: int, _event: str | None = None) -> None:
         filled = self.width * done // max(total, 1)
         self.stream.write(f"\r[{'#' * filled}{'.' * (self.width - filled)}] {done}/{total}")
         self.stream.flush()
+        self.drawn = True
 
     def finish(self) -> None:
-        self.stream.write("\n")
+        if self.drawn:  # a close with nothing owed draws no bar, and ends no line
+            self.stream.write("\n")
 
 
 def calculate(args: argparse.Namespace) -> int:
