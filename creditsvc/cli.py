@@ -305,7 +305,7 @@ def calculate(args: argparse.Namespace) -> int:
 
         document = contract_document(request.contract)
         pdf = render.render_pdf(statement, document, render.pick_locale(document["locale"], args.lang),
-                                seller=seller())
+                                seller=seller(), as_of=request.as_of)
         try:
             with open(args.pdf, "wb") as out:
                 out.write(pdf)

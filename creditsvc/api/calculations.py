@@ -25,7 +25,7 @@ def calculate(request: StatementRequest, **_query):
     """Compute the statement of a contract, its records and a period (JSON or PDF). Stores nothing."""
     statement = compute_statement(request)
     if wants_pdf():
-        return pdf_response(dump_statement(statement), contract_document(request.contract))
+        return pdf_response(dump_statement(statement), contract_document(request.contract), request.as_of)
     return json_response(dump_statement(statement))
 
 

@@ -202,9 +202,10 @@ for _path, _kind in PATH_KINDS.items():
 @blp.doc(**PDF_DOC)
 def statement(query, contract_id, period):
     """The statement of a month from the stored records, JSON or PDF (a preview; nothing is stored)."""
-    computed, inputs = statement_for(db.session(), contract_id, period, query["as_of"] or clock.now())
+    as_of = query["as_of"] or clock.now()
+    computed, inputs = statement_for(db.session(), contract_id, period, as_of)
     if wants_pdf():
-        return pdf_response(dump_statement(computed), inputs["contract"])
+        return pdf_response(dump_statement(computed), inputs["contract"], as_of)
     return json_response(dump_statement(computed))
 
 

@@ -1,6 +1,8 @@
 """Content negotiation for documents: JSON by default, PDF for `Accept: application/pdf` or `?format=pdf`."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import Response, after_this_request, current_app, request
 from marshmallow import EXCLUDE, Schema, fields, validate
 
@@ -56,9 +58,10 @@ def _locale(contract: dict) -> str:
                               request.accept_languages if request.headers.get("Accept-Language") else None)
 
 
-def _render(statement: dict, contract: dict, locale: str, note: dict | None, seller: dict | None) -> bytes:
+def _render(statement: dict, contract: dict, locale: str, note: dict | None, seller: dict | None,
+            as_of: datetime | None = None) -> bytes:
     db.end_transaction()  # nothing below reads the database; rendering takes a while
-    return render.render_pdf(statement, contract, locale, note=note, observe=observe_pdf_render,
+    return render.render_pdf(statement, contract, locale, note=note, observe=observe_pdf_render, as_of=as_of,
                              seller=seller if seller is not None else current_app.config["SELLER"])
 
 
@@ -69,10 +72,10 @@ def _pdf(pdf: bytes, statement: dict, locale: str, note: dict | None) -> Respons
     return response
 
 
-def pdf_response(statement: dict, contract: dict) -> Response:
-    """A statement's PDF, rendered for this request (a preview: nothing is stored)."""
+def pdf_response(statement: dict, contract: dict, as_of: datetime) -> Response:
+    """A statement's PDF as of `as_of`, rendered for this request (a preview: nothing is stored)."""
     locale = _locale(contract)
-    return _pdf(_render(statement, contract, locale, None, None), statement, locale, None)
+    return _pdf(_render(statement, contract, locale, None, None, as_of), statement, locale, None)
 
 
 def note_pdf_response(note) -> Response:

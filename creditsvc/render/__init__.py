@@ -203,11 +203,13 @@ def period_label(period: dict[str, Any], fmt: Formatter) -> str:
 
 def render_pdf(statement: dict[str, Any], contract: dict[str, Any], locale: str, *,
                seller: dict[str, Any] | None = None, note: dict[str, Any] | None = None,
-               fetcher: AssetFetcher | None = None,
+               fetcher: AssetFetcher | None = None, as_of: datetime | None = None,
                observe: Callable[[float, float], None] | None = None) -> bytes:
     """A statement (or, with `note`, a credit note) as PDF/A-3b with its JSON attached.
 
-    `statement` is the statement JSON exactly as served; `contract` the contract document. `observe`,
+    `statement` is the statement JSON exactly as served; `contract` the contract document; `as_of` the
+    instant a preview was computed as of, which a provisional one prints by its status (the JSON does
+    not hold it: a note's frozen statement must not change with the day it is recomputed). `observe`,
     if given, is told (seconds rendering, seconds waiting for the process's render lock) when done:
     under load the wait can be the larger, and a render time that held it told of neither.
     """
@@ -218,7 +220,7 @@ def render_pdf(statement: dict[str, Any], contract: dict[str, Any], locale: str,
     template = environment(locale).get_template("credit_note.html" if note else "statement.html")
     with localcontext(Context(prec=100)):  # Babel formats in the current context: 28 digits would round
         html = template.render(s=statement, contract=contract, customer=contract.get("customer") or {},
-                               seller=seller or {}, note=note, fmt=fmt, locale=locale,
+                               seller=seller or {}, note=note, fmt=fmt, locale=locale, as_of=as_of,
                                applied=credit_application(statement),
                                document_number=(note or {}).get("number") or
                                f"{statement['contract_id']} {period_label(statement['period'], fmt)}")

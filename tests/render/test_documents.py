@@ -900,6 +900,35 @@ def test_a_pdf_response_counts_one_render_and_one_render_lock_wait_in_the_metric
 
     before = counts()
     with app.test_request_context():
-        response = pdf_response(client_free_statement(), {"timezone": "Asia/Ho_Chi_Minh", "locale": "vi"})
+        response = pdf_response(client_free_statement(), {"timezone": "Asia/Ho_Chi_Minh", "locale": "vi"},
+                                datetime.now(timezone.utc))
     assert response.mimetype == "application/pdf"
     assert [after - earlier for after, earlier in zip(counts(), before)] == [1, 1]
+
+
+@pytest.mark.parametrize("lang, says", [
+    ("vi", "Trạng thái bảng kê tạm tính, tính đến 10/09/2026 10:00"),
+    ("da", "foreløbig, opgjort pr. 10.09.2026 05:00"),
+    ("en", "provisional, as of 10/09/2026 04:00"),
+])
+def test_a_provisional_statement_pdf_says_as_of_when_in_the_contracts_zone(client, lang, says):
+    # An open incident's downtime grows until it ends: a provisional PDF without its as_of could not be
+    # told from one downloaded an hour later with other figures.
+    body = copy.deepcopy(SEPTEMBER_3CX if lang == "vi" else OCTOBER_DK)
+    body["incidents"] = [{**SEPTEMBER_3CX["incidents"][0], "started_at": "2026-09-10T01:00:00Z", "ended_at": None}]
+    if lang != "vi":
+        body["period"] = "2026-09"
+        body["contract"]["timezone"] = "Europe/Copenhagen" if lang == "da" else "Europe/London"
+    body["as_of"] = "2026-09-10T03:00:00Z"
+    text = text_of(client.post(f"/v1/calculations?format=pdf&lang={lang}", json=body).data)
+    assert squeezed(says) in squeezed(text)
+
+
+def test_a_final_statement_pdf_and_a_stored_preview_say_as_of_only_when_provisional(client):
+    client.put("/v1/contracts/acme-3cx", json=CONTRACT_3CX)
+    incident = {**SEPTEMBER_3CX["incidents"][0], "id": "open", "started_at": "2026-09-10T01:00:00Z", "ended_at": None}
+    final = text_of(client.get("/v1/contracts/acme-3cx/statements/2026-09?format=pdf").data)
+    assert "chính thức" in final and "tính đến" not in final
+    client.post("/v1/contracts/acme-3cx/incidents", json=incident)
+    url = "/v1/contracts/acme-3cx/statements/2026-09?format=pdf&as_of=2026-09-10T03:00:00Z"
+    assert squeezed("tạm tính, tính đến 10/09/2026 10:00") in squeezed(text_of(client.get(url).data))
