@@ -213,7 +213,7 @@ def close_period(args: argparse.Namespace) -> int:
         bar.finish()
     print(f"close-period {args.period}{' (dry run)' if args.dry_run else ''}: {summary.contracts} contracts, "
           f"{len(summary.owed)} owed a credit")
-    stale = {contract_id: (number, total) for contract_id, number, total, _now in summary.stale}
+    stale = {contract_id: (number, total) for contract_id, number, total, _now, _parts in summary.stale}
     if args.dry_run:
         skipped, issued = dict(summary.skipped), dict(summary.already)
         owed = {contract_id for contract_id, _ in summary.owed}
@@ -232,11 +232,14 @@ def close_period(args: argparse.Namespace) -> int:
               f"skipped: {len(summary.skipped)}")
         for contract_id, reason in summary.skipped:
             print(f"  skipped {contract_id}: {reason}")
-    for contract_id, number, credited, now in summary.stale:
+    for contract_id, number, credited, now, parts in summary.stale:
         refused = summary.uncorrectable.get(contract_id)  # e.g. its claim window closed since (rules.md §10)
         advice = f"no correction can be issued now: {refused}" if refused else \
             f"issue a correction (POST /v1/contracts/{contract_id}/credit-notes with supersede)"
-        print(f"  out of date: {contract_id} {number} credits {credited}, the statement now gives {now}; {advice}")
+        # the same total with, say, a cash refund for a deduction: say what else changed
+        other = f" with other figures ({', '.join(parts)})" if credited == now else ""
+        print(f"  out of date: {contract_id} {number} credits {credited}, the statement now gives {now}{other}; "
+              f"{advice}")
     # as the run itself ends: 1 when the operator must look (a contract skipped, a note out of date)
     return 1 if summary.skipped or summary.stale else 0
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -17,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ..calculators.errors import DomainError
 from ..calculators.money import round_money
 from ..db.models import CreditNote
+from ..schemas.statement import dump_statement
 from . import credit_notes
 from .statements import statements_for_period
 
@@ -28,10 +28,11 @@ class CloseSummary:
     issued: list[tuple[str, str]] = field(default_factory=list)  # (contract, number) issued by this run
     already: list[tuple[str, str]] = field(default_factory=list)  # (contract, number) issued before
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (contract, reason)
-    # (contract, number, the note's credit total, the statement's now): records stored since, with
-    # `supersede`, changed the month; a correction (POST .../credit-notes with supersede) is due, unless
-    # `uncorrectable` says why none can be issued now
-    stale: list[tuple[str, str, str, str]] = field(default_factory=list)
+    # (contract, number, the note's credit total, the statement's now, the parts that differ): records
+    # stored since, with `supersede`, or the contract's terms changed the month's figures (its total,
+    # or only, say, how the credit is applied); a correction (POST .../credit-notes with supersede) is
+    # due, unless `uncorrectable` says why none can be issued now
+    stale: list[tuple[str, str, str, str, list[str]]] = field(default_factory=list)
     # contract -> why a correction of its out-of-date note is refused now ("code: message"), e.g. the
     # claim window closed since (rules.md §10): the run must not ask for one
     uncorrectable: dict[str, str] = field(default_factory=dict)
@@ -44,31 +45,33 @@ def close_period(sessions: sessionmaker, label: str, now: datetime, *, dry_run: 
     """`progress(done, total, event)` is called after each owed contract; `event` says what was issued."""
     summary = CloseSummary(label)
     refusals: dict[str, DomainError | None] = {}
-    totals: dict[str, Decimal] = {}  # every computed statement's credit total, owed or not
     with sessions() as session:
         # NUMERIC(38, 4) reads back as 600000.0000: shown at the currency's digits, as the note shows it
-        live = {contract_id: (number, round_money(total, currency)) for contract_id, number, total, currency in
+        live = {contract_id: (number, round_money(total, currency), frozen)
+                for contract_id, number, total, currency, frozen in
                 session.execute(select(CreditNote.contract_id, CreditNote.number, CreditNote.credit_total,
-                                       CreditNote.currency).where(CreditNote.period == label,
-                                                                  CreditNote.status == "issued")
+                                       CreditNote.currency, CreditNote.statement)
+                                .where(CreditNote.period == label, CreditNote.status == "issued")
                                 .order_by(CreditNote.contract_id)).all()}
         for row, statement in statements_for_period(session, label, now):
             summary.contracts += 1
             if isinstance(statement, DomainError):
                 summary.skipped.append((row.id, f"{statement.code}: {statement.message}"))
                 continue
-            totals[row.id] = statement.credit_total
-            if row.id in live and statement.credit_total != live[row.id][1]:  # out of date
-                refusal = credit_notes.refusal_to_issue(statement, label, now, correcting=True)
-                if refusal is not None:
-                    summary.uncorrectable[row.id] = f"{refusal.code}: {refusal.message}"
+            if row.id in live:
+                number, credited, frozen = live[row.id]
+                # out of date as a correction sees it: the whole statement, not only its total
+                changed = credit_notes.changed_figures(frozen, dump_statement(statement))
+                if changed:
+                    summary.stale.append((row.id, number, format(credited, "f"),
+                                          format(statement.credit_total, "f"), changed))
+                    refusal = credit_notes.refusal_to_issue(statement, label, now, correcting=True)
+                    if refusal is not None:
+                        summary.uncorrectable[row.id] = f"{refusal.code}: {refusal.message}"
             if statement.credit_total:
                 summary.owed.append((row.id, format(statement.credit_total, "f")))
                 if dry_run:  # a run asks when it issues
                     refusals[row.id] = credit_notes.refusal_to_issue(statement, label, now)
-    summary.stale = [(contract_id, number, format(total, "f"), format(totals[contract_id], "f"))
-                     for contract_id, (number, total) in live.items()
-                     if contract_id in totals and totals[contract_id] != total]
     for done, (contract_id, _total) in enumerate(summary.owed, start=1):
         event = None
         if contract_id in live:

@@ -103,9 +103,20 @@ def issue(session: Session, contract_id: str, period: str, *, supersede: bool = 
 
 def _same_note(note: CreditNote, statement: dict, inputs: dict) -> bool:
     """Would the note be issued again as it is: the same figures from the same terms, records and seller?"""
-    return canonical_json(_settled(_figures(note.statement))) == canonical_json(_settled(_figures(statement))) and \
+    return not changed_figures(note.statement, statement) and \
         canonical_json(_terms(note.inputs)) == canonical_json(_terms(inputs)) and \
         _same_policy(note.inputs, inputs)
+
+
+def changed_figures(frozen: dict, statement: dict) -> list[str]:
+    """The parts of a statement (its top-level fields: "lines", "application", ...) in which a note's
+    frozen statement and the statement computed now differ, as far as they decide the note; [] when
+    a correction would issue the same figures. close-period asks it of every issued note, and a
+    correction re-issues only where it is not []: what the close calls out of date is what a
+    correction changes."""
+    frozen, statement = _settled(_figures(frozen)), _settled(_figures(statement))
+    return [name for name in sorted(frozen.keys() | statement.keys())
+            if canonical_json(frozen.get(name)) != canonical_json(statement.get(name))]
 
 
 def _same_policy(earlier: dict, later: dict) -> bool:

@@ -156,6 +156,33 @@ def test_close_period_says_which_issued_note_a_later_record_made_out_of_date(app
     assert len(notes(app)) == 2  # a correction is the accountant's to issue, not the close's
 
 
+
+def test_close_period_says_a_note_is_out_of_date_when_its_figures_change_with_the_same_total(app, client,
+                                                                                          database_url):
+    # The check compared credit totals only: a contract whose term now ends before the next quarter
+    # refunds its 400000 in cash within 5 days (rules.md §10), which a correction re-issues, but the
+    # close said nothing and ended 0, so the accountant's note still said "deducted from the payment".
+    make_contracts(client, 1)
+    first = run_close(database_url, "2026-09")
+    assert first.communicate(timeout=120)[0].count("issued now: 1") == 1 and first.returncode == 0
+    [(_, sequence)] = notes(app)
+    number = f"CN-{datetime.now(timezone.utc).year}-{sequence:06d}"
+    assert client.put("/v1/contracts/close-000", json={**CONTRACT_3CX, "id": "close-000",
+                                                       "ends_on": "2026-10-01"}).status_code == 200
+    now = client.get("/v1/contracts/close-000/statements/2026-09").json
+    assert now["credit_total"] == "400000" and now["application"]["cash_refund"] is True
+    dry = run_close(database_url, "2026-09", "--dry-run")
+    out, err = dry.communicate(timeout=120)
+    assert dry.returncode == 1, err
+    assert f"out of date: close-000 {number} credits 400000, the statement now gives 400000 " \
+           f"with other figures (application);" in out
+    corrected = client.post("/v1/contracts/close-000/credit-notes", json={"period": "2026-09", "supersede": True})
+    assert corrected.status_code == 201 and corrected.json["supersedes"] == number, corrected.json
+    again = run_close(database_url, "2026-09", "--dry-run")
+    out, err = again.communicate(timeout=120)
+    assert again.returncode == 0 and "out of date" not in out, out + err
+
+
 def give_a_zone_the_host_lacks(app, contract_id: str) -> None:
     """As a contract stored where its zone opened looks on a host whose tz database lacks it."""
     with app.app_context():
