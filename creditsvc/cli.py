@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import shutil
@@ -139,28 +140,63 @@ def _write_problem(sock, status: int, reason: str, message: str) -> None:
     write_nonblock(sock, head.encode("latin-1") + body)
 
 
-def create_api_key(args: argparse.Namespace) -> int:
+@contextlib.contextmanager
+def _key_session():
+    """A session on the configured database, migrated first (the key commands may be the first to run)."""
+    from sqlalchemy.orm import Session
+
     from . import db
+
+    url = _database_url()
+    db.upgrade(url)
+    engine = db.make_engine(url)
+    try:
+        with Session(engine) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def create_api_key(args: argparse.Namespace) -> int:
     from .services.auth import ROLES, create_api_key as create
 
     if args.role not in ROLES:
         print(f"creditsvc: --role must be one of {', '.join(ROLES)}", file=sys.stderr)
         return 2
-    url = _database_url()
-    db.upgrade(url)
-    engine = db.make_engine(url)
     from sqlalchemy.exc import IntegrityError
-    from sqlalchemy.orm import Session
 
-    with Session(engine) as session:
+    with _key_session() as session:
         try:
             key = create(session, args.name, args.role)
         except IntegrityError:
             print(f"creditsvc: a key named {args.name!r} exists already", file=sys.stderr)
             return 1
-    engine.dispose()
     print(f"API key {args.name!r} with role {args.role}; it is shown once, store it now:")
     print(key)
+    return 0
+
+
+def list_api_keys(args: argparse.Namespace) -> int:
+    from .services.auth import list_api_keys as listed
+
+    with _key_session() as session:
+        rows = listed(session)
+    print("name\trole\tcreated_at")
+    for name, role, created_at in rows:
+        print(f"{name}\t{role}\t{created_at.isoformat()}")
+    return 0
+
+
+def revoke_api_key(args: argparse.Namespace) -> int:
+    from .services.auth import KEY_CACHE_SECONDS, revoke_api_key as revoke
+
+    with _key_session() as session:
+        role = revoke(session, args.name)
+    if role is None:
+        print(f"creditsvc: no key is named {args.name!r}", file=sys.stderr)
+        return 1
+    print(f"revoked {args.name!r} ({role}); a worker that saw it in the last {KEY_CACHE_SECONDS:.0f} s "
+          f"takes it until then")
     return 0
 
 
@@ -441,6 +477,11 @@ def _run(argv: list[str] | None) -> int:
     key.add_argument("--name", required=True, type=_key_name)
     key.add_argument("--role", required=True, help="admin, billing, accounting or sales")
     key.set_defaults(handler=create_api_key)
+    commands.add_parser("list-api-keys", help="list the API keys' names, roles and creation times (never "
+                                              "the keys)").set_defaults(handler=list_api_keys)
+    revoking = commands.add_parser("revoke-api-key", help="delete an API key: requests with it get 401")
+    revoking.add_argument("--name", required=True, type=_key_name)
+    revoking.set_defaults(handler=revoke_api_key)
 
     database = commands.add_parser("db", help="database maintenance")
     database_commands = database.add_subparsers(dest="db_command", required=True)

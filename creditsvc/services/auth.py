@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,7 +18,7 @@ from ..db import read_only
 from ..db.models import ApiKey
 
 ROLES = ("admin", "billing", "accounting", "sales")
-_CACHE_SECONDS = 30.0
+KEY_CACHE_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,25 @@ def create_api_key(session: Session, name: str, role: str) -> str:
     return key
 
 
+def list_api_keys(session: Session) -> list[tuple[str, str, datetime]]:
+    """(name, role, created_at) of every key, by name: never the key, nor its hash."""
+    return [tuple(row) for row in session.execute(
+        select(ApiKey.name, ApiKey.role, ApiKey.created_at).order_by(ApiKey.name)).all()]
+
+
+def revoke_api_key(session: Session, name: str) -> str | None:
+    """Delete the key of that name; its role, or None when no key has the name. A worker that saw the
+    key in the last KEY_CACHE_SECONDS still takes it until its cache entry expires."""
+    row = session.execute(select(ApiKey).where(ApiKey.name == name)).scalar_one_or_none()
+    if row is None:
+        session.rollback()
+        return None
+    role = row.role
+    session.delete(row)
+    session.commit()
+    return role
+
+
 class KeyCache:
     """Recently seen keys, so a busy caller does not cost a query per request."""
 
@@ -57,7 +77,7 @@ class KeyCache:
         with self._lock:
             if len(self._entries) > 10_000:
                 self._entries.clear()
-            self._entries[key_hash] = (caller, time.monotonic() + _CACHE_SECONDS)
+            self._entries[key_hash] = (caller, time.monotonic() + KEY_CACHE_SECONDS)
 
 
 def authenticate(session: Session | Callable[[], Session], key: str, cache: KeyCache | None = None) -> Caller | None:

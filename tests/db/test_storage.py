@@ -51,6 +51,36 @@ def test_create_api_key_prints_the_key_once_as_the_last_line_and_it_authenticate
         assert key not in (stored.key_hash, stored.name) and len(stored.key_hash) == 64
 
 
+def _cli(database_url, *args):
+    return subprocess.run([sys.executable, "-m", "creditsvc.cli", *args], capture_output=True, text=True,
+                          env={**os.environ, "CREDITSVC_DATABASE_URL": database_url})
+
+
+def test_a_revoked_key_is_refused_and_list_api_keys_shows_names_and_roles_never_keys(app, database_url):
+    # A leaked key could only be removed with SQL against the api_keys table, which the README did not name.
+    key = _cli(database_url, "create-api-key", "--name", "ops", "--role", "billing").stdout.splitlines()[-1]
+    other = _cli(database_url, "create-api-key", "--name", "ledger", "--role", "accounting").stdout.splitlines()[-1]
+    listed = _cli(database_url, "list-api-keys")
+    assert listed.returncode == 0, listed.stderr
+    rows = [line.split("\t") for line in listed.stdout.splitlines()]
+    assert rows[0] == ["name", "role", "created_at"]
+    assert [row[:2] for row in rows[1:]] == [["ledger", "accounting"], ["ops", "billing"]]
+    assert key not in listed.stdout and other not in listed.stdout
+    with app.app_context():
+        from creditsvc.db.models import ApiKey
+        hashes = db.session().execute(select(ApiKey.key_hash)).scalars().all()
+    assert not any(h in listed.stdout for h in hashes)
+    revoked = _cli(database_url, "revoke-api-key", "--name", "ops")
+    assert revoked.returncode == 0 and "revoked 'ops' (billing)" in revoked.stdout, revoked.stderr
+    client = app.test_client()  # a new app: its cache has not seen the key
+    assert client.get("/v1/policy-templates", headers={"Authorization": f"Bearer {key}"}).status_code == 401
+    assert client.get("/v1/policy-templates", headers={"Authorization": f"Bearer {other}"}).status_code == 200
+    again = _cli(database_url, "revoke-api-key", "--name", "ops")
+    assert again.returncode == 1 and again.stderr.strip() == "creditsvc: no key is named 'ops'"
+    assert [line.split("\t")[0] for line in _cli(database_url, "list-api-keys").stdout.splitlines()] == \
+        ["name", "ledger"]
+
+
 def test_create_api_key_refuses_an_unknown_role(database_url):
     result = subprocess.run([sys.executable, "-m", "creditsvc.cli", "create-api-key", "--name", "x", "--role", "god"],
                             capture_output=True, text=True, env={**os.environ, "CREDITSVC_DATABASE_URL": database_url})
