@@ -14,7 +14,8 @@ from ..calculators.errors import DomainError
 from ..schemas.contract import CONTRACT_ID, ContractSchema, StoredPolicySpec
 from ..schemas.fields import MONTH, StrictBoolean, Timestamp
 from ..schemas.records import RECORD_SCHEMAS
-from ..schemas.statement import CreditNoteSchema, RenewalSummarySchema, StatementSchema, dump_statement
+from ..schemas.statement import (CreditNoteListSchema, CreditNoteSchema, RenewalSummarySchema, StatementSchema,
+                                 dump_statement)
 from ..services import credit_notes, records, renewal
 from ..services.contracts import get_contract_row, put_contract, stored_unchanged
 from ..services.statements import statement_for
@@ -225,6 +226,21 @@ def issue_credit_note(body, contract_id):
     if created:
         response.headers["Location"] = f"/v1/credit-notes/{note.number}"
     return response
+
+
+class CreditNoteListQuerySchema(Schema):
+    period = fields.String(validate=MONTH, load_default=None,
+                           metadata={"description": "Only this month's notes", "example": "2026-09"})
+
+
+@blp.route("/contracts/<string:contract_id>/credit-notes", methods=["GET"])
+@requires("billing", "accounting")
+@problems(404)
+@blp.arguments(CreditNoteListQuerySchema, location="query", as_kwargs=True)
+@blp.response(200, CreditNoteListSchema)
+def list_credit_notes(contract_id, period):
+    """A contract's credit notes in issue order, void ones too: each note's number, month, status and total."""
+    return jsonify({"items": credit_notes.list_notes(db.session(), contract_id, period)})
 
 
 @blp.route("/contracts/<string:contract_id>/renewal-summary", methods=["GET"])

@@ -190,6 +190,22 @@ class CreditNoteSchema(StatementSchema):
     policy_version = fields.String()
 
 
+class CreditNoteSummarySchema(Schema):
+    number = fields.String(metadata={"example": "CN-2026-000001"})
+    period = fields.String(metadata={"example": "2026-09"})
+    status = fields.String(metadata={"enum": ["issued", "void"]})
+    issued_at = fields.String(metadata={"format": "date-time"})
+    currency = fields.String()
+    credit_total = fields.String()
+    supersedes = fields.String(allow_none=True)
+    superseded_by = fields.String(allow_none=True)
+
+
+class CreditNoteListSchema(Schema):
+    items = fields.List(fields.Nested(CreditNoteSummarySchema), metadata={
+        "description": "In issue order (by number), void notes too"})
+
+
 class RenewalNoteSchema(Schema):
     number = fields.String()
     period = fields.String()

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from .. import clock
 from ..calculators.errors import DomainError
-from ..calculators.money import decimal_str
+from ..calculators.money import decimal_str, round_money
 from ..canonical import canonical_json
 from ..db.models import CreditNote, CreditNoteDocument, NumberSeries
 from ..policies import load_stored_policy
@@ -63,6 +63,24 @@ def keep_document(session: Session, number: str, locale: str, status: str, pdf: 
     except IntegrityError:
         session.rollback()
         return session.get(CreditNoteDocument, (number, locale, status)).pdf
+
+
+def list_notes(session: Session, contract_id: str, period: str | None = None) -> list[dict[str, Any]]:
+    """A contract's notes in issue order, void ones too, each as its identity and total (the note
+    itself is at /v1/credit-notes/{number}); only one month's with `period`."""
+    get_contract_row(session, contract_id)  # 404 for a contract that does not exist, not an empty list
+    query = select(CreditNote.number, CreditNote.period, CreditNote.status, CreditNote.issued_at,
+                   CreditNote.currency, CreditNote.credit_total, CreditNote.supersedes,
+                   CreditNote.superseded_by).where(CreditNote.contract_id == contract_id)
+    if period is not None:
+        query = query.where(CreditNote.period == period)
+    rows = session.execute(query.order_by(CreditNote.year, CreditNote.sequence)).all()
+    session.rollback()  # a read
+    # NUMERIC(38, 4) reads back as 400000.0000: at the currency's digits, as the note shows it
+    return [{"number": row.number, "period": row.period, "status": row.status,
+             "issued_at": row.issued_at.isoformat().replace("+00:00", "Z"), "currency": row.currency,
+             "credit_total": format(round_money(row.credit_total, row.currency), "f"),
+             "supersedes": row.supersedes, "superseded_by": row.superseded_by} for row in rows]
 
 
 def live_note(session: Session, contract_id: str, period: str) -> CreditNote | None:

@@ -496,6 +496,37 @@ def test_a_correction_supersedes_and_voids_the_old_note_which_stays_readable(cli
            new.json["number"]
 
 
+def test_a_contracts_credit_notes_are_listed_in_issue_order_void_ones_too_and_by_period(client):
+    # An accountant could fetch a note only by its number, which only the issuing client and
+    # close-period's output knew: a note whose 201 was lost on a timeout could not be found.
+    _store_september(client)
+    assert client.get("/v1/contracts/acme-3cx/credit-notes").json == {"items": []}
+    old = client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-09"}).json
+    late = {**INCIDENT, "id": "late", "started_at": "2026-09-20T09:00:00+07:00",
+            "ended_at": "2026-09-21T09:00:00+07:00"}
+    assert client.post("/v1/contracts/acme-3cx/incidents?supersede=true", json=late).status_code == 201
+    new = client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-09", "supersede": True}).json
+    october = {**INCIDENT, "id": "oct", "started_at": "2026-10-05T09:00:00+07:00", "ended_at": "2026-10-05T12:00:00+07:00"}
+    assert client.post("/v1/contracts/acme-3cx/incidents", json=october).status_code == 201
+    later = client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-10"}).json
+    listed = client.get("/v1/contracts/acme-3cx/credit-notes")
+    assert listed.status_code == 200
+    fields = ("number", "period", "status", "issued_at", "currency", "credit_total", "supersedes", "superseded_by")
+    assert listed.json["items"] == [
+        {**{k: note[k] for k in fields}, "period": note["period"]["label"]}
+        for note in (client.get(f"/v1/credit-notes/{n['number']}").json for n in (old, new, later))]
+    assert [(i["number"], i["status"], i["credit_total"]) for i in listed.json["items"]] == \
+        [(old["number"], "void", "400000"), (new["number"], "issued", new["credit_total"]),
+         (later["number"], "issued", later["credit_total"])]
+    september = client.get("/v1/contracts/acme-3cx/credit-notes?period=2026-09").json["items"]
+    assert [i["number"] for i in september] == [old["number"], new["number"]]
+    assert client.get("/v1/contracts/acme-3cx/credit-notes?period=2026-11").json == {"items": []}
+    bad = client.get("/v1/contracts/acme-3cx/credit-notes?period=September")
+    assert bad.status_code == 422 and "query.period" in bad.json["errors"]
+    missing = client.get("/v1/contracts/nobody/credit-notes")
+    assert missing.status_code == 404 and missing.json["type"].endswith("contract_not_found")
+
+
 def test_a_correction_with_nothing_to_correct_returns_the_live_note_and_uses_no_number(client):
     _store_september(client)
     first = client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-09"}).json
@@ -726,6 +757,7 @@ ENDPOINTS = [
      {"id": "t1", "priority": "P1", "opened_at": "2026-10-02T09:00:00+07:00"}, {"billing"}),
     ("GET", "/v1/contracts/acme-3cx/statements/2026-09", None, {"billing", "accounting"}),
     ("POST", "/v1/contracts/acme-3cx/credit-notes", {"period": "2026-09"}, {"billing"}),
+    ("GET", "/v1/contracts/acme-3cx/credit-notes", None, {"billing", "accounting"}),
     ("GET", "/v1/credit-notes/{number}", None, {"billing", "accounting"}),
     ("GET", "/v1/contracts/acme-3cx/renewal-summary", None, {"sales", "billing", "accounting"}),
 ]
