@@ -11,7 +11,7 @@ from .. import clock, db
 from ..jsonio import json_response, loads
 from ..policies import flatten_errors
 from ..calculators.errors import DomainError
-from ..schemas.contract import CONTRACT_ID, ContractSchema, StoredPolicySpec
+from ..schemas.contract import CONTRACT_ID, ContractSchema, StoredFeeSchema, StoredPolicySpec
 from ..schemas.fields import MONTH, StrictBoolean, Timestamp
 from ..schemas.records import RECORD_SCHEMAS
 from ..schemas.statement import (CreditNoteListSchema, CreditNoteSchema, RenewalSummarySchema, StatementSchema,
@@ -36,6 +36,7 @@ class ContractPutSchema(ContractSchema):
 
 
 class ContractAsStoredSchema(ContractPutSchema):
+    fee = fields.Nested(StoredFeeSchema, required=True)
     policy = StoredPolicySpec(required=True)
 
 

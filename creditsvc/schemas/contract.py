@@ -7,7 +7,7 @@ from ..calculators import records
 from ..calculators.money import CURRENCY_EXPONENTS
 from ..calculators.policy import AGREEMENT_TIERS, DELIVERIES
 from ..policies import POLICY_SPEC, PolicyError, resolve, resolve_as_stored
-from .fields import Day, Pattern, TermsAmount, TimeZone, decimal_places
+from .fields import Day, Pattern, StoredTermsAmount, TermsAmount, TimeZone, decimal_places
 
 CONTRACT_ID = Pattern(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
                               error="Contract ids are 1-64 characters: letters, digits, . _ - (not first).")
@@ -70,6 +70,13 @@ class ContractSchema(Schema):
             places = CURRENCY_EXPONENTS[currency]
             raise ValidationError({"amount": [f"A {currency} fee has at most {places} decimal places."
                                               if places else f"A {currency} fee is a whole number."]}, "fee")
+
+
+class StoredFeeSchema(FeeSchema):
+    """A fee read as an earlier release read it (its amount " 100", "1e5" ...): only for comparing a PUT
+    with the stored terms."""
+
+    amount = StoredTermsAmount(required=True)
 
 
 class StoredPolicySpec(PolicySpec):
