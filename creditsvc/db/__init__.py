@@ -27,9 +27,29 @@ def read_only(session: Session) -> Session:
     return session
 
 
+def _created_private(engine: Engine) -> Engine:
+    """An SQLite engine that creates its database file, when it does not exist yet, readable by its
+    owner only (0600): SQLite creates it under the umask (0644 at umask 022), world-readable, and it
+    holds the API key hashes and the billing data. SQLite gives the -wal and -shm files it creates the
+    database file's mode. A file that exists keeps the mode it has (its operator chose it)."""
+
+    @event.listens_for(engine, "do_connect")
+    def _create_file(_dialect, _record, cargs, cparams):
+        path = cargs[0] if cargs else None
+        # the dialect's path (absolute); not an in-memory database, nor a file: URI (?uri=true)
+        if not isinstance(path, str) or path in ("", ":memory:") or cparams.get("uri"):
+            return
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))  # an empty file is an empty database
+        except OSError:  # it exists, or its folder does not: SQLite opens it or says why, as before
+            pass
+
+    return engine
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = _created_private(create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}))
 
         @event.listens_for(engine, "connect")
         def _sqlite_settings(dbapi_connection, _record):
@@ -74,7 +94,7 @@ def make_probe_engine(url: str) -> Engine:
     it takes no write lock on SQLite, and on PostgreSQL it bounds both connecting and the query.
     """
     if url.startswith("sqlite"):
-        return create_engine(url, poolclass=NullPool, connect_args={"timeout": PROBE_SECONDS})
+        return _created_private(create_engine(url, poolclass=NullPool, connect_args={"timeout": PROBE_SECONDS}))
     return create_engine(url, poolclass=NullPool, connect_args={
         "connect_timeout": PROBE_SECONDS, "options": f"-c statement_timeout={PROBE_SECONDS * 1000}"})
 

@@ -10,7 +10,7 @@ from alembic import command
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
-from creditsvc import db
+from creditsvc import create_app, db
 from creditsvc.db.models import Contract, SupportCase
 
 
@@ -104,6 +104,38 @@ def fresh_database_url(database_url, tmp_path):
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def umask_022():
+    previous = os.umask(0o022)  # the usual one: files created under it are world-readable (0644)
+    yield
+    os.umask(previous)
+
+
+def _modes(folder) -> dict[str, str]:
+    return {path.name: oct(path.stat().st_mode & 0o777) for path in sorted(folder.iterdir())}
+
+
+def test_a_new_sqlite_database_and_its_wal_files_are_readable_by_their_owner_only(tmp_path, umask_022):
+    # The file holds the API key hashes and the billing data; it was created 0644 under umask 022.
+    (tmp_path / "migrated").mkdir()
+    db.upgrade(f"sqlite:///{tmp_path / 'migrated' / 'x.sqlite3'}")  # creditsvc serve and db upgrade
+    assert _modes(tmp_path / "migrated") == {"x.sqlite3": "0o600"}
+    (tmp_path / "served").mkdir()
+    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'served' / 'x.sqlite3'}"})
+    engine = app.extensions["db_engine"]
+    with engine.connect() as connection:  # WAL: the -wal and -shm files live while a connection is open
+        connection.execute(text("CREATE TABLE t (a INTEGER)"))
+        connection.commit()
+        assert _modes(tmp_path / "served") == {"x.sqlite3": "0o600", "x.sqlite3-shm": "0o600",
+                                               "x.sqlite3-wal": "0o600"}
+    engine.dispose()
+    # A file someone set up keeps the mode they gave it
+    (tmp_path / "existing").mkdir()
+    (tmp_path / "existing" / "x.sqlite3").touch(mode=0o640)
+    db.upgrade(f"sqlite:///{tmp_path / 'existing' / 'x.sqlite3'}")
+    assert _modes(tmp_path / "existing") == {"x.sqlite3": "0o640"}
 
 
 def test_replicas_migrating_one_new_database_at_once_all_succeed(fresh_database_url):
