@@ -64,3 +64,34 @@ def test_one_changed_value_names_its_part_unless_it_is_left_out_on_purpose(where
     expected = [] if value == old or ignored(path, frozen) else [path[0]]
     assert changed_figures(frozen, now) == expected
     assert changed_figures(now, frozen) == expected  # either way round
+
+
+def entries(value, path=()):
+    """Every path to a key of a JSON document's objects, at any depth."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield path + (key,)
+            yield from entries(item, path + (key,))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from entries(item, path + (index,))
+
+
+KEYS = [(k, path) for k, statement in enumerate(STATEMENTS) for path in entries(statement)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(KEYS))
+def test_a_field_a_later_release_added_is_no_changed_figure_of_a_note_frozen_without_it(where):
+    # Notes frozen before uptime's band_from_percent / band_to_percent, or a support line's description,
+    # existed were called out of date by every close, and their correction re-issued the same figures.
+    k, path = where
+    now = STATEMENTS[k]
+    older = copy.deepcopy(now)
+    target = older
+    for key in path[:-1]:
+        target = target[key]
+    del target[path[-1]]
+    assert changed_figures(older, now) == [], path
+    # the other way round a field is missing now that the note has: that is a change
+    assert changed_figures(now, older) == ([] if ignored(path, now) else [path[0]])

@@ -132,9 +132,11 @@ def changed_figures(frozen: dict, statement: dict) -> list[str]:
     a correction would issue the same figures. close-period asks it of every issued note, and a
     correction re-issues only where it is not []: what the close calls out of date is what a
     correction changes."""
-    frozen, statement = _settled(_figures(frozen)), _settled(_figures(statement))
+    frozen = _settled(_figures(frozen))
+    statement = _on_keys_of(_settled(_figures(statement)), frozen)
     return [name for name in sorted(frozen.keys() | statement.keys())
-            if canonical_json(frozen.get(name)) != canonical_json(statement.get(name))]
+            if name not in frozen or name not in statement or
+            canonical_json(frozen[name]) != canonical_json(statement[name])]
 
 
 def _same_policy(earlier: dict, later: dict) -> bool:
@@ -147,6 +149,18 @@ def _same_policy(earlier: dict, later: dict) -> bool:
         return load_stored_policy(earlier["policy"]) == load_stored_policy(later["policy"])
     except (KeyError, DomainError):  # a policy this release no longer reads is not known to be the same
         return False
+
+
+def _on_keys_of(value: Any, frozen: Any) -> Any:
+    """`value` with only the object keys `frozen` has, at every depth: a field a later release added
+    (uptime's band_from_percent, a support line's description) follows from the figures and terms that
+    are compared anyway, and a note frozen before it would otherwise be out of date at every close.
+    A key the note has and `value` lacks stays missing, which is a change."""
+    if isinstance(value, dict) and isinstance(frozen, dict):
+        return {key: _on_keys_of(value[key], frozen[key]) for key in frozen if key in value}
+    if isinstance(value, list) and isinstance(frozen, list) and len(value) == len(frozen):
+        return [_on_keys_of(item, earlier) for item, earlier in zip(value, frozen)]
+    return value
 
 
 def _figures(statement: dict) -> dict:
@@ -191,7 +205,7 @@ def _settled(statement: dict) -> dict:
     that breaches since is a change: its status and credit differ. A target whose time stopped has
     it from the records, which `_terms` compares.)"""
     tickets = statement.get("tickets")
-    if not tickets:
+    if not tickets or "items" not in tickets:
         return statement
     items = [{**item, **{name: {k: v for k, v in item[name].items() if k != "elapsed_seconds"}
                          for name in ("response", "resolution")
