@@ -18,7 +18,7 @@ from prometheus_client.core import CounterMetricFamily
 from prometheus_client.registry import Collector
 
 access_log = logging.getLogger("creditsvc.access")
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 # The methods a metric names; any other (gunicorn takes any 3-20 capitals) is "other": /metrics needs no
 # key, and a label per made-up method added series without end to every worker and every scrape.
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -124,7 +124,7 @@ def init_app(app: Flask) -> None:
     def _start():
         g.started = time.perf_counter()
         incoming = request.headers.get("X-Request-ID", "")
-        g.request_id = incoming if _REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+        g.request_id = incoming if REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
 
     @app.after_request
     def _finish(response: Response):

@@ -4,8 +4,11 @@ from __future__ import annotations
 import http
 
 import flask_smorest
+from apispec import BasePlugin
 from flask_smorest.utils import prepare_response
 from marshmallow import Schema, fields
+
+from ..observability import REQUEST_ID
 
 PROBLEM_TYPE = "application/problem+json"
 
@@ -36,13 +39,59 @@ DESCRIPTIONS = {
 _documenter = flask_smorest.Blueprint("problems", __name__)
 
 
-def _header(description: str) -> dict:
-    return {"description": description, "schema": {"type": "string"}}
+# Every header the service sends beyond Content-Type and Content-Length, written once (components/headers)
+# and named on each response that carries it. Without them a client correlating its logs with ours could
+# not know a response names its request, nor a cache that it varies by Accept.
+RESPONSE_HEADERS = {
+    "X-Request-ID": {  # observability.py, after every request (errors too)
+        "description": "The request's id, as the service logged it: the request's own X-Request-ID when it is "
+                       "1-128 characters of A-Z a-z 0-9 . _ -, otherwise a new one (32 hex digits)",
+        "required": True, "schema": {"type": "string", "pattern": REQUEST_ID.pattern}},
+    "Vary": {  # api/documents.py: wants_pdf
+        "description": "Accept, Accept-Language: the body (JSON or PDF) and the PDF's language depend on them, "
+                       "so a shared cache keeps one per value",
+        "required": True, "schema": {"type": "string", "example": "Accept, Accept-Language"}},
+    "Content-Disposition": {
+        "description": "A PDF only: attachment, with the file's name (the statement's contract and period, or "
+                       "the note's number)",
+        "schema": {"type": "string", "pattern": '^attachment; filename="[^"]+\\.pdf"$',
+                   "example": 'attachment; filename="CN-2026-000001.pdf"'}},
+    "Content-Language": {
+        "description": "A PDF only: the language it is written in (?lang=, else Accept-Language, else the "
+                       "contract's locale)",
+        "schema": {"type": "string", "enum": ["vi", "da", "en"]}},
+    "Allow": {  # werkzeug, on a 405 (and the methods the path takes)
+        "description": "On a 405: the methods the path takes", "schema": {"type": "string", "example": "OPTIONS, POST"}},
+    "Accept-Encoding": {  # api/auth.py
+        "description": "identity, when the body was refused for its Content-Encoding (a compressed body)",
+        "schema": {"type": "string", "enum": ["identity"]}},
+    "WWW-Authenticate": {"description": 'Bearer realm="creditsvc"', "schema": {"type": "string"}},
+    "Retry-After": {"description": "Seconds to wait before trying again, when the database is expected back",
+                    "schema": {"type": "string"}},
+    "Location": {"description": "The note's own URL, /v1/credit-notes/{number}", "schema": {"type": "string"}},
+}
 
+# The X-Request-ID a request may send (observability.py reads it; it is never a reason to refuse one)
+REQUEST_ID_PARAMETER = {
+    "in": "header", "name": "X-Request-ID", "required": False, "schema": {"type": "string"},
+    "description": "An id to log the request under and echo in the response's X-Request-ID, when it is "
+                   "1-128 characters of A-Z a-z 0-9 . _ -; any other value is replaced by a new id, not refused"}
 
 # The headers a problem of that status carries (api/auth.py, api/errors.py)
-HEADERS = {401: {"WWW-Authenticate": _header('Bearer realm="creditsvc"')},
-           503: {"Retry-After": _header("Seconds to wait before trying again, when the database is expected back")}}
+HEADERS = {401: {"WWW-Authenticate": "WWW-Authenticate"}, 415: {"Accept-Encoding": "Accept-Encoding"},
+           503: {"Retry-After": "Retry-After"}}
+
+
+class RequestIdPlugin(BasePlugin):
+    """Every operation reads X-Request-ID and every response sends it: each operation names the
+    parameter and each of its responses the header (a response by reference names it in its component)."""
+
+    def operation_helper(self, path=None, operations=None, **kwargs):
+        for operation in (operations or {}).values():
+            operation.setdefault("parameters", []).append("X-Request-ID")
+            for response in operation.get("responses", {}).values():
+                if isinstance(response, dict):
+                    response.setdefault("headers", {})["X-Request-ID"] = "X-Request-ID"
 
 
 def problems(*codes: int):
@@ -65,13 +114,20 @@ class ProblemApi(flask_smorest.Api):
 
     ERROR_SCHEMA = ProblemSchema
 
+    def _init_spec(self, *, extra_plugins=None, **options):
+        super()._init_spec(extra_plugins=[*(extra_plugins or ()), RequestIdPlugin()], **options)
+
     def _register_responses(self):
+        for name, header in RESPONSE_HEADERS.items():
+            self.spec.components.header(name, header, lazy=True)
+        self.spec.components.parameter("X-Request-ID", "header", REQUEST_ID_PARAMETER, lazy=True)
         for status in http.HTTPStatus:  # lazily, as smorest does: only those an operation names appear
-            response = {"description": status.phrase}
+            response = {"description": status.phrase, "headers": {"X-Request-ID": "X-Request-ID"}}
             if not (100 <= status < 200) and status not in (204, 304):
                 response["schema"] = ProblemSchema
             prepare_response(response, self.spec, PROBLEM_TYPE)
             self.spec.components.response(status.name, response, lazy=True)
-        response = {"description": "Any other error (such as 405 or 503), as a problem", "schema": ProblemSchema}
+        response = {"description": "Any other error (such as 405 or 503), as a problem", "schema": ProblemSchema,
+                    "headers": {"X-Request-ID": "X-Request-ID", "Allow": "Allow"}}
         prepare_response(response, self.spec, PROBLEM_TYPE)
         self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, response, lazy=True)

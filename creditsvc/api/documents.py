@@ -11,7 +11,10 @@ from ..services import credit_notes
 from ..observability import observe_pdf_render
 from ..schemas.compiled import CompiledLoad
 
-PDF_DOC = {"responses": {200: {"content": {render.PDF_MIMETYPE: {"schema": {"type": "string", "format": "binary"}}}}}}
+# A document's 200, JSON or PDF, says what it varies by; a PDF also names its file and language (_pdf)
+PDF_DOC = {"responses": {200: {"content": {render.PDF_MIMETYPE: {"schema": {"type": "string", "format": "binary"}}},
+                               "headers": {"Vary": "Vary", "Content-Disposition": "Content-Disposition",
+                                           "Content-Language": "Content-Language"}}}}
 
 
 class DocumentQuerySchema(CompiledLoad, Schema):

@@ -149,3 +149,120 @@ def test_the_api_conforms_to_its_spec_and_never_answers_5xx(app, keys, client, l
         case.call_and_validate(headers=headers, checks=CHECKS)
 
     check()
+
+
+# Headers every HTTP response may carry that say nothing of the API
+_FRAMING = {"content-type", "content-length"}
+
+
+def _declared_response(spec: dict, path: str, method: str, status: int) -> dict:
+    """The response the spec documents for that status of the operation (its own, else `default`)."""
+    responses = spec["paths"].get(path, {}).get(method, {}).get("responses", {})
+    response = responses.get(str(status)) or responses.get("default") or \
+        {"$ref": "#/components/responses/DEFAULT_ERROR"}  # no operation: a 405 on a path, an unknown path
+    while "$ref" in response:
+        response = spec["components"]["responses"][response["$ref"].rsplit("/", 1)[1]]
+    return response
+
+
+def _header(spec: dict, header: dict) -> dict:
+    while "$ref" in header:
+        header = spec["components"]["headers"][header["$ref"].rsplit("/", 1)[1]]
+    return header
+
+
+def _exchanges(client_as, body_3cx):
+    """(path template, method, response) for every documented operation, answering as it does: JSON and
+    PDF, created and unchanged, and the problems each sends (401, 403, 404, 405, 415, 422, 400)."""
+    admin, anon, sales = client_as("admin"), client_as(None), client_as("sales")
+    contract = body_3cx["contract"]
+    incident, ticket = body_3cx["incidents"][0], body_3cx["tickets"][0]
+    bug = {"id": "b-1", "bug_id": "bug-1", "occurred_at": "2026-09-10T09:00:00+07:00"}
+    case = {"id": "c-1", "started_at": "2026-09-10T09:00:00+07:00", "ended_at": "2026-09-10T10:00:00+07:00",
+            "level": 1}
+    contract_path, statement = "/v1/contracts/{contract_id}", "/v1/contracts/{contract_id}/statements/{period}"
+    note_path = "/v1/credit-notes/{number}"
+    out = [("/healthz", "get", anon.get("/healthz")), ("/readyz", "get", anon.get("/readyz")),
+           ("/metrics", "get", anon.get("/metrics")),
+           ("/v1/policy-templates", "get", admin.get("/v1/policy-templates")),
+           ("/v1/policy-templates", "get", anon.get("/v1/policy-templates")),
+           ("/v1/calculations", "post", admin.post("/v1/calculations", json=body_3cx)),
+           ("/v1/calculations", "post", admin.post("/v1/calculations?format=pdf&lang=en", json=body_3cx)),
+           ("/v1/calculations", "post", admin.post("/v1/calculations", json={})),
+           ("/v1/calculations", "post", admin.post("/v1/calculations", data="{", content_type="application/json")),
+           ("/v1/calculations", "post", admin.post("/v1/calculations", data=b"{}", content_type="application/json",
+                                                   headers={"Content-Encoding": "gzip"})),
+           ("/v1/calculations", "post", sales.post("/v1/calculations", json=body_3cx)),
+           ("/v1/calculations", "delete", admin.delete("/v1/calculations")),
+           (contract_path, "put", admin.put("/v1/contracts/acme-3cx", json=contract)),
+           (contract_path, "put", admin.put("/v1/contracts/acme-3cx", json=contract)),
+           (contract_path, "put", admin.put("/v1/contracts/acme-3cx", json={**contract, "currency": "XXX"})),
+           (contract_path, "get", admin.get("/v1/contracts/acme-3cx")),
+           (contract_path, "get", admin.get("/v1/contracts/nobody"))]
+    for kind, record in (("incidents", incident), ("bug-occurrences", bug), ("support-cases", case),
+                         ("tickets", ticket)):
+        path = f"/v1/contracts/{{contract_id}}/{kind}"
+        for _ in range(2):  # created, then unchanged
+            out.append((path, "post", admin.post(f"/v1/contracts/acme-3cx/{kind}", json=record)))
+        out.append((path, "post", admin.post(f"/v1/contracts/acme-3cx/{kind}", json={"id": "x"})))
+    out += [(statement, "get", admin.get("/v1/contracts/acme-3cx/statements/2026-09")),
+            (statement, "get", admin.get("/v1/contracts/acme-3cx/statements/2026-09",
+                                         headers={"Accept": "application/pdf", "Accept-Language": "da"})),
+            (statement, "get", admin.get("/v1/contracts/acme-3cx/statements/1969-12")),
+            (statement, "get", admin.get("/v1/contracts/nobody/statements/2026-09"))]
+    issued = admin.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-09"})
+    assert issued.status_code == 201, issued.json
+    number = issued.json["number"]
+    out += [("/v1/contracts/{contract_id}/credit-notes", "post", issued),
+            ("/v1/contracts/{contract_id}/credit-notes", "post",
+             admin.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-09"})),
+            ("/v1/contracts/{contract_id}/credit-notes", "post",
+             admin.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "26-09"})),
+            (note_path, "get", admin.get(f"/v1/credit-notes/{number}")),
+            (note_path, "get", admin.get(f"/v1/credit-notes/{number}?format=pdf")),
+            (note_path, "get", admin.get(f"/v1/credit-notes/{number}", headers={"Accept": "application/pdf"})),
+            (note_path, "get", admin.get("/v1/credit-notes/CN-1999-000001")),
+            ("/v1/contracts/{contract_id}/renewal-summary", "get",
+             admin.get("/v1/contracts/acme-3cx/renewal-summary"))]
+    return out
+
+
+def test_every_header_a_response_carries_is_declared_on_the_response_of_its_status(client_as, body_3cx):
+    # The service sent X-Request-ID on every response, Vary on the documents, Content-Disposition and
+    # Content-Language on a PDF, Allow on a 405 and Accept-Encoding on a compressed body's 415, and the spec
+    # named none of them: a client correlating its logs, or a cache, could not know they are there.
+    spec = yaml.safe_load(COMMITTED.read_text("utf-8"))
+    exchanges = _exchanges(client_as, body_3cx)
+    seen = set()
+    for path, method, response in exchanges:
+        seen.add((path, method, response.status_code))
+        declared = {name.lower(): _header(spec, header)
+                    for name, header in _declared_response(spec, path, method, response.status_code).get("headers", {}).items()}
+        sent = {name.lower() for name in response.headers.keys()} - _FRAMING
+        label = f"{method.upper()} {path} {response.status_code}"
+        assert sent <= set(declared), f"{label}: {sorted(sent - set(declared))} not declared"
+        missing = {name for name, header in declared.items() if header.get("required") and name not in sent}
+        assert not missing, f"{label}: declared required but not sent: {missing}"
+        if response.mimetype == "application/pdf":
+            assert {"content-disposition", "content-language", "vary"} <= sent, label
+    operations = {(path, method) for path, item in spec["paths"].items() for method in item if method != "parameters"}
+    assert operations <= {(path, method) for path, method, _ in seen}, "an operation no exchange reached"
+    for status in (200, 201, 400, 401, 403, 404, 405, 415, 422):  # each kind of answer was looked at
+        assert any(code == status for _, _, code in seen), status
+
+
+def test_x_request_id_is_a_documented_parameter_of_every_operation_and_echoed_as_it_says(client):
+    spec = yaml.safe_load(COMMITTED.read_text("utf-8"))
+    reference = {"$ref": "#/components/parameters/X-Request-ID"}
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            if method == "parameters":  # the path's own
+                continue
+            assert reference in operation.get("parameters", []), f"{method} {path}"
+    parameter = spec["components"]["parameters"]["X-Request-ID"]
+    assert parameter["in"] == "header" and parameter["required"] is False
+    pattern = re.compile(_header(spec, {"$ref": "#/components/headers/X-Request-ID"})["schema"]["pattern"])
+    assert client.get("/healthz", headers={"X-Request-ID": "ab.c_1-2"}).headers["X-Request-ID"] == "ab.c_1-2"
+    for refused in ("a b", "x" * 129, "é"):
+        replaced = client.get("/healthz", headers={"X-Request-ID": refused}).headers["X-Request-ID"]
+        assert replaced != refused and pattern.fullmatch(replaced) and not pattern.fullmatch(refused)

@@ -841,7 +841,7 @@ def test_the_spec_names_each_endpoints_roles_as_api_md_does():
     keyed = [op for item in spec["paths"].values() for op in item.values() if isinstance(op, dict) and op.get("security")]
     assert keyed and all("x-roles" in op for op in keyed)
     issued = spec["paths"]["/v1/contracts/{contract_id}/credit-notes"]["post"]["responses"]["201"]
-    assert set(issued["headers"]) == {"Location"}
+    assert set(issued["headers"]) == {"Location", "X-Request-ID"}
 
 
 @pytest.mark.parametrize("path_id", ["x" * 65, "..", "with space", "ü", "trailing-newline%0A"])
