@@ -20,7 +20,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .api.docs import ProblemApi
     from .config import from_environment
     from .jsonio import DecimalJSONProvider
-    from .schemas.fields import OPENAPI_TYPES
+    from .schemas.fields import OPENAPI_TYPES, TIMESTAMP_SCHEMA, openapi_bounds
 
     app = Flask(__name__, static_folder=None)  # it serves no files: no /static/<path> route outside the spec
     # A repeated slash is another URL, a 404 like a trailing slash: werkzeug's merging answered it with a
@@ -40,6 +40,8 @@ def create_app(config: dict | None = None) -> Flask:
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     for field, openapi_type in OPENAPI_TYPES.items():
         api.register_field(field, *openapi_type)
+    api.ma_plugin.converter.add_attribute_function(openapi_bounds)
+    api.spec.components.schema("Timestamp", TIMESTAMP_SCHEMA)
     policies.document_in(api.spec)
     for blueprint in (health.blp, calculations.blp, policy_templates.blp, contracts.blp, contracts.credit_note_blp):
         api.register_blueprint(blueprint)

@@ -12,7 +12,7 @@ from ..jsonio import json_response, loads
 from ..policies import flatten_errors
 from ..calculators.errors import DomainError
 from ..schemas.contract import CONTRACT_ID, ContractSchema, StoredFeeSchema, StoredPolicySpec
-from ..schemas.fields import MONTH, StrictBoolean, Timestamp
+from ..schemas.fields import MONTH, MONTH_PATTERN, StrictBoolean, Timestamp
 from ..schemas.records import RECORD_SCHEMAS
 from ..schemas.statement import (CreditNoteListSchema, CreditNoteSchema, RenewalSummarySchema, StatementSchema,
                                  dump_statement)
@@ -26,6 +26,13 @@ from .documents import PDF_DOC, DocumentQuerySchema, note_pdf_response, pdf_resp
 from .errors import validation_problem
 
 blp = Blueprint("contracts", __name__, url_prefix="/v1", description="Contracts, records, statements, credit notes")
+
+# Path parameters held to a form (a 422 otherwise): the contract id a PUT stores under (and a GET finds), a
+# statement's month
+CONTRACT_ID_PARAMETER = {"in": "path", "name": "contract_id", "schema": {"type": "string",
+                                                                         "pattern": CONTRACT_ID.regex.pattern}}
+PERIOD_PARAMETER = {"in": "path", "name": "period", "description": "YYYY-MM, from 1970-01 to 2199-12",
+                    "schema": {"type": "string", "pattern": MONTH_PATTERN}}
 
 PATH_KINDS = {"incidents": "incidents", "bug-occurrences": "bug_occurrences", "support-cases": "support_cases",
               "tickets": "tickets"}
@@ -102,7 +109,7 @@ def _created_or_ok(body, created: bool):
     return response
 
 
-@blp.route("/contracts/<string:contract_id>", methods=["PUT"])
+@blp.route("/contracts/<string:contract_id>", methods=["PUT"], parameters=[CONTRACT_ID_PARAMETER])
 @requires("billing")
 @problems(400, 409, 413, 415, 422)
 @unchanged_under_older_rules
@@ -121,7 +128,7 @@ def put(loaded, contract_id):
     return _created_or_ok(row.document, created)
 
 
-@blp.route("/contracts/<string:contract_id>", methods=["GET"])
+@blp.route("/contracts/<string:contract_id>", methods=["GET"], parameters=[CONTRACT_ID_PARAMETER])
 @requires("billing", "accounting", "sales")
 @problems(404)
 @blp.response(200, ContractSchema)
@@ -196,7 +203,7 @@ for _path, _kind in PATH_KINDS.items():
     _record_view(_path, _kind)
 
 
-@blp.route("/contracts/<string:contract_id>/statements/<string:period>", methods=["GET"])
+@blp.route("/contracts/<string:contract_id>/statements/<string:period>", methods=["GET"], parameters=[PERIOD_PARAMETER])
 @requires("billing", "accounting")
 @problems(404, 422)
 @blp.arguments(StatementQuerySchema, location="query")

@@ -13,7 +13,7 @@ from ..calculators.periods import explicit_period, month_period
 from ..calculators.statement import StatementRequest
 from .compiled import CompiledLoad
 from .contract import ContractSchema, contract_from
-from .fields import MONTH, Timestamp
+from .fields import MONTH, MONTH_PATTERN, TIMESTAMP_REF, Timestamp
 from .records import RECORD_SCHEMAS
 
 MAX_RECORDS = 10_000  # per list in one request
@@ -77,10 +77,10 @@ def check_records(contract, lists: dict[str, list]) -> dict[str, list[str]]:
 class CalculationRequestSchema(CompiledLoad, Schema):
     contract = fields.Nested(ContractSchema, required=True)
     period = PeriodField(required=True, metadata={
-        "oneOf": [{"type": "string", "pattern": MONTH.regex.pattern},
-                  {"type": "object", "properties": {"start": {"type": "string", "format": "date-time"},
-                                                    "end": {"type": "string", "format": "date-time"}},
-                   "required": ["start", "end"]}]})
+        "oneOf": [{"type": "string", "pattern": MONTH_PATTERN},
+                  {"type": "object", "properties": {"start": TIMESTAMP_REF, "end": TIMESTAMP_REF},
+                   "required": ["start", "end"], "additionalProperties": False,
+                   "description": "end after start, at most 731 days apart"}]})
     as_of = Timestamp(load_default=None)
     incidents = _record_list("incidents")
     bug_occurrences = _record_list("bug_occurrences")

@@ -263,6 +263,45 @@ MONTH = MonthLabel(r"^[0-9]{4}-(0[1-9]|1[0-2])$", error="A period is written YYY
 # nothing ({}) of every timestamp and number a client sends. A dump schema's metadata still wins.
 OPENAPI_TYPES = {Timestamp: ("string", "date-time"), StrictDecimal: (["string", "number"], None)}
 
+# What the spec states of them (openapi_bounds): the forms and ranges `Timestamp.parse`, `Day` and `MONTH`
+# take, as patterns where a pattern can say it. The year range is checked on the instant in UTC, so
+# within a day of its edges an offset moves a timestamp across it (1970-01-01T00:30:00+01:00 is refused,
+# 1969-12-31T23:30:00-01:00 taken); the pattern holds the local year to 1970-2199.
+_YEARS = "(19[7-9][0-9]|2[01][0-9]{2})"
+TIMESTAMP_PATTERN = (f"^{_YEARS}-[0-9]{{2}}-[0-9]{{2}}[Tt][0-9]{{2}}:[0-9]{{2}}:[0-9]{{2}}(\\.0+)?"
+                     "([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$")
+TIMESTAMP_RULE = ("RFC 3339 with a UTC offset (Z, or +HH:MM or -HH:MM up to 23:59), in whole seconds: a fraction other "
+                  "than zeros (.5, .000001) is refused, as is an instant before 1970-01-01T00:00:00Z or from "
+                  "2200-01-01T00:00:00Z on (422); the pattern holds the year as written to 1970-2199")
+# components/schemas/Timestamp: every request timestamp refers to it, so the rule is written once
+TIMESTAMP_SCHEMA = {"type": "string", "format": "date-time", "pattern": TIMESTAMP_PATTERN,
+                    "description": TIMESTAMP_RULE, "example": "2026-09-10T09:00:00+07:00"}
+TIMESTAMP_REF = {"$ref": "#/components/schemas/Timestamp"}
+DAY_PATTERN = f"^{_YEARS}-[0-9]{{2}}-[0-9]{{2}}$"
+DAY_RULE = "YYYY-MM-DD in ASCII digits, from 1970-01-01 to 2199-12-31"
+MONTH_PATTERN = f"^{_YEARS}-(0[1-9]|1[0-2])$"
+
+
+def openapi_bounds(self, field, ret, **kwargs) -> dict:
+    """An apispec attribute function: the bounds a request's Timestamp, Day and month label are held to,
+    which openapi.yaml did not say, so a client checking its request by the spec learned of
+    them only from a 422. A field whose metadata names its type (a dump schema's) is left as it says."""
+    if "type" in field.metadata:
+        return {}
+    out: dict = {}
+    own = ret.get("description")
+    if isinstance(field, Timestamp):  # a reference to the one Timestamp schema (or null, where it may be)
+        nullable = "null" in ret.pop("type", ())
+        ret.pop("format", None)
+        return {"anyOf": [TIMESTAMP_REF, {"type": "null"}]} if nullable else dict(TIMESTAMP_REF)
+    if isinstance(field, Day):
+        out = {"pattern": DAY_PATTERN, "description": DAY_RULE}
+    elif any(isinstance(validator, MonthLabel) for validator in field.validators):
+        out = {"pattern": MONTH_PATTERN}
+    if "description" in out and own:
+        out["description"] = f"{own}. {out['description']}"
+    return out
+
 
 @lru_cache(maxsize=1)
 def _zone_names() -> frozenset[str]:

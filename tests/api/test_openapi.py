@@ -10,7 +10,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 
 from creditsvc import create_app, openapi_document
-from tests.api.conftest import CONTRACT_3CX
+from tests.api.conftest import CONTRACT_3CX, OCTOBER_DK, SEPTEMBER_3CX
 
 COMMITTED = Path(__file__).resolve().parents[2] / "openapi.yaml"
 
@@ -37,10 +37,11 @@ def test_json_and_pdf_are_both_documented_for_the_document_endpoints():
 
 
 def test_request_timestamps_and_numbers_have_a_type_in_the_spec():
-    properties = yaml.safe_load(COMMITTED.read_text("utf-8"))["components"]["schemas"]["Incident"]["properties"]
-    assert properties["started_at"] == {"type": "string", "format": "date-time"}
-    fee = yaml.safe_load(COMMITTED.read_text("utf-8"))["components"]["schemas"]["Fee"]["properties"]
-    assert fee["amount"] == {"type": ["string", "number"], "pattern": r"^-?\d+(\.\d+)?$"}  # a string's form
+    schemas = yaml.safe_load(COMMITTED.read_text("utf-8"))["components"]["schemas"]
+    assert schemas["Incident"]["properties"]["started_at"] == {"$ref": "#/components/schemas/Timestamp"}
+    assert {"type": "string", "format": "date-time"}.items() <= schemas["Timestamp"].items()
+    assert schemas["Fee"]["properties"]["amount"]["type"] == ["string", "number"]
+    assert schemas["Fee"]["properties"]["amount"]["pattern"] == r"^-?\d+(\.\d+)?$"  # a string's form
 
 
 def _conforms(spec: dict, name: str, instance) -> list[str]:
@@ -266,3 +267,59 @@ def test_x_request_id_is_a_documented_parameter_of_every_operation_and_echoed_as
     for refused in ("a b", "x" * 129, "é"):
         replaced = client.get("/healthz", headers={"X-Request-ID": refused}).headers["X-Request-ID"]
         assert replaced != refused and pattern.fullmatch(replaced) and not pattern.fullmatch(refused)
+
+
+# (text, whether Timestamp.parse takes it): the spec's Timestamp pattern must say the same of each
+TIMESTAMPS = [("2026-09-10T09:00:00+07:00", True), ("2026-09-10t09:00:00z", True), ("2026-09-10T09:00:00.000Z", True),
+              ("1970-01-01T00:00:00Z", True), ("2199-12-31T23:59:59Z", True), ("2026-09-10T09:00:00-23:59", True),
+              ("2026-09-10T09:00:00.5Z", False), ("2026-09-10T09:00:00.000001Z", False),
+              ("1969-12-31T23:59:59Z", False), ("2200-01-01T00:00:00Z", False), ("0001-01-01T00:00:00Z", False),
+              ("9999-12-31T23:59:59Z", False), ("2026-09-10T09:00:00", False), ("2026-09-10T09:00Z", False),
+              ("2026-09-10T09:00:00+0700", False), ("2026-09-10T09:00:00+24:00", False), ("2026-W37-4T09:00:00Z", False),
+              ("20２6-09-10T09:00:00Z", False)]
+
+
+def test_the_spec_states_the_bounds_of_a_timestamp_as_the_service_holds_them(client):
+    # Sub-second timestamps and years outside 1970-2200 were 422s the spec did not mention: it said
+    # {type: string, format: date-time}, which takes both
+    from creditsvc.schemas.fields import Timestamp
+
+    spec = yaml.safe_load(COMMITTED.read_text("utf-8"))
+    timestamp = spec["components"]["schemas"]["Timestamp"]
+    for words in ("whole seconds", "1970-01-01T00:00:00Z", "2200-01-01T00:00:00Z"):
+        assert words in timestamp["description"]
+    pattern = re.compile(timestamp["pattern"])
+    for text, taken in TIMESTAMPS:
+        try:
+            Timestamp.parse(text)
+            parsed = True
+        except Exception:
+            parsed = False
+        assert parsed is taken, text
+        assert bool(pattern.search(text)) is taken, text
+        # and the spec says of a request what the service answers
+        incident = {"id": "ts", "started_at": text, "severity": "critical", "cause": "provider"}
+        assert (_conforms(spec, "Incident", incident) == []) is taken, text
+        assert (client.post("/v1/calculations", json={**SEPTEMBER_3CX, "incidents": [incident]}).status_code == 200) is taken, text
+    # every request timestamp is that schema
+    for name, field in (("Incident", "ended_at"), ("Ticket", "resolved_at"), ("CalculationRequest", "as_of")):
+        assert {"$ref": "#/components/schemas/Timestamp"} in spec["components"]["schemas"][name]["properties"][field]["anyOf"]
+    as_of = next(p for p in spec["paths"]["/v1/contracts/{contract_id}/statements/{period}"]["get"]["parameters"]
+                 if p.get("name") == "as_of")
+    assert {"$ref": "#/components/schemas/Timestamp"} in as_of["schema"]["anyOf"]
+
+
+def test_the_spec_states_the_bounds_of_dates_and_months_as_the_service_holds_them(client):
+    spec = yaml.safe_load(COMMITTED.read_text("utf-8"))
+    schemas = spec["components"]["schemas"]
+    for starts_on, taken in (("1970-01-01", True), ("2199-12-31", True), ("1969-12-31", False), ("2200-01-01", False)):
+        contract = {**CONTRACT_3CX, "starts_on": starts_on}
+        assert (_conforms(spec, "ContractPut", contract) == []) is taken, starts_on
+        assert (client.put("/v1/contracts/acme-3cx", json=contract).status_code in (200, 201)) is taken, starts_on
+    period = re.compile(schemas["CreditNoteRequest"]["properties"]["period"]["pattern"])
+    path = next(p for p in spec["paths"]["/v1/contracts/{contract_id}/statements/{period}"]["parameters"]
+                if p["name"] == "period")
+    assert path["schema"]["pattern"] == period.pattern
+    for label, taken in (("1970-01", True), ("2199-12", True), ("1969-12", False), ("2200-01", False), ("2026-13", False)):
+        assert bool(period.search(label)) is taken, label
+        assert (client.get(f"/v1/contracts/acme-3cx/statements/{label}").status_code != 422) is taken, label
