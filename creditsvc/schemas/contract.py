@@ -22,7 +22,8 @@ class CustomerSchema(Schema):
 
 
 class FeeSchema(Schema):
-    amount = TermsAmount(required=True)
+    amount = TermsAmount(required=True, metadata={  # ContractSchema.consistent
+        "description": "At most the contract currency's decimals (VND none, DKK 2)"})
     per = fields.String(required=True, validate=validate.OneOf(["month", "quarter", "year"]))
 
 

@@ -282,9 +282,13 @@ DAY_RULE = "YYYY-MM-DD in ASCII digits, from 1970-01-01 to 2199-12-31"
 MONTH_PATTERN = f"^{_YEARS}-(0[1-9]|1[0-2])$"
 
 
+def _number(value: Decimal) -> int | float:
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
 def openapi_bounds(self, field, ret, **kwargs) -> dict:
-    """An apispec attribute function: the bounds a request's Timestamp, Day and month label are held to,
-    which openapi.yaml did not say, so a client checking its request by the spec learned of
+    """An apispec attribute function: the bounds a request's Timestamp, Day, month label and StrictDecimal
+    are held to, which openapi.yaml did not say, so a client checking its request by the spec learned of
     them only from a 422. A field whose metadata names its type (a dump schema's) is left as it says."""
     if "type" in field.metadata:
         return {}
@@ -298,6 +302,17 @@ def openapi_bounds(self, field, ret, **kwargs) -> dict:
         out = {"pattern": DAY_PATTERN, "description": DAY_RULE}
     elif any(isinstance(validator, MonthLabel) for validator in field.validators):
         out = {"pattern": MONTH_PATTERN}
+    elif isinstance(field, StrictDecimal):
+        if field.minimum is not None:
+            out["exclusiveMinimum" if field.exclusive_minimum else "minimum"] = _number(field.minimum)
+        if field.maximum is not None:
+            out["maximum"] = _number(field.maximum)
+        # minimum and maximum hold a JSON number only; the string form is held to them too
+        bounds = [f"{'more than' if field.exclusive_minimum else 'at least'} {decimal_str(field.minimum)}"
+                  if field.minimum is not None else None,
+                  f"at most {decimal_str(field.maximum)}" if field.maximum is not None else None,
+                  f"at most {field.places} decimal places" if field.places is not None else None]
+        out["description"] = "A number or a numeric string, " + ", ".join(b for b in bounds if b)
     if "description" in out and own:
         out["description"] = f"{own}. {out['description']}"
     return out

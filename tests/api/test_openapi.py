@@ -309,9 +309,18 @@ def test_the_spec_states_the_bounds_of_a_timestamp_as_the_service_holds_them(cli
     assert {"$ref": "#/components/schemas/Timestamp"} in as_of["schema"]["anyOf"]
 
 
-def test_the_spec_states_the_bounds_of_dates_and_months_as_the_service_holds_them(client):
+def test_the_spec_states_the_bounds_of_km_dates_and_months_as_the_service_holds_them(client):
+    from creditsvc.schemas.records import SupportCaseSchema
+
     spec = yaml.safe_load(COMMITTED.read_text("utf-8"))
     schemas = spec["components"]["schemas"]
+    km, field = schemas["SupportCase"]["properties"]["km"], SupportCaseSchema._declared_fields["km"]
+    assert (km["minimum"], km["maximum"]) == (field.minimum, field.maximum) == (0, 100000)
+    case = OCTOBER_DK["support_cases"][1]
+    for value, taken in ((0, True), (100000, True), (-1, False), (100001, False)):
+        assert (_conforms(spec, "SupportCase", {**case, "km": value}) == []) is taken, value
+        answer = client.post("/v1/calculations", json={**OCTOBER_DK, "support_cases": [{**case, "km": value}]})
+        assert (answer.status_code == 200) is taken, (value, answer.json)
     for starts_on, taken in (("1970-01-01", True), ("2199-12-31", True), ("1969-12-31", False), ("2200-01-01", False)):
         contract = {**CONTRACT_3CX, "starts_on": starts_on}
         assert (_conforms(spec, "ContractPut", contract) == []) is taken, starts_on
