@@ -223,6 +223,10 @@ def _exchanges(client_as, body_3cx):
             (note_path, "get", admin.get(f"/v1/credit-notes/{number}?format=pdf")),
             (note_path, "get", admin.get(f"/v1/credit-notes/{number}", headers={"Accept": "application/pdf"})),
             (note_path, "get", admin.get("/v1/credit-notes/CN-1999-000001")),
+            ("/v1/contracts/{contract_id}/credit-notes", "get", admin.get("/v1/contracts/acme-3cx/credit-notes")),
+            ("/v1/contracts/{contract_id}/credit-notes", "get",
+             admin.get("/v1/contracts/acme-3cx/credit-notes?period=26-09")),
+            ("/v1/contracts/{contract_id}/credit-notes", "get", admin.get("/v1/contracts/nobody/credit-notes")),
             ("/v1/contracts/{contract_id}/renewal-summary", "get",
              admin.get("/v1/contracts/acme-3cx/renewal-summary"))]
     return out
