@@ -128,6 +128,8 @@ class CreditNote(Base):
         # one live note per contract and period; void notes stay readable beside it
         Index("uq_credit_notes_live_period", "contract_id", "period", unique=True,
               postgresql_where=text("status = 'issued'"), sqlite_where=text("status = 'issued'")),
+        # a contract's notes in issue order, void ones too (GET /v1/contracts/{id}/credit-notes)
+        Index("ix_credit_notes_contract_number", "contract_id", "year", "sequence"),
     )
 
 
