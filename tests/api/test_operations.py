@@ -183,6 +183,26 @@ def test_close_period_says_a_note_is_out_of_date_when_its_figures_change_with_th
     assert again.returncode == 0 and "out of date" not in out, out + err
 
 
+
+def test_close_compares_the_notes_a_batch_at_a_time_and_finds_each_out_of_date_one(app, client, monkeypatch):
+    # It read every live note's frozen statement of the month at once (2 GB for 10,000 notes of 37 KB).
+    from sqlalchemy.orm import sessionmaker
+
+    from creditsvc.services import close
+
+    make_contracts(client, 5)
+    with app.app_context():
+        sessions = sessionmaker(app.extensions["db_engine"], expire_on_commit=False)
+    when = datetime(2026, 10, 15, tzinfo=timezone.utc)
+    assert len(close.close_period(sessions, "2026-09", when).issued) == 5
+    for cid in ("close-001", "close-004"):  # one in the first batch of two, one in the last, alone
+        assert client.put(f"/v1/contracts/{cid}", json={**CONTRACT_3CX, "id": cid, "ends_on": "2026-10-01"}).status_code == 200
+    monkeypatch.setattr(close, "_COMPARED_AT_ONCE", 2)
+    summary = close.close_period(sessions, "2026-09", when, dry_run=True)
+    assert [(cid, credited, now, parts) for cid, _number, credited, now, parts in summary.stale] == \
+        [("close-001", "400000", "400000", ["application"]), ("close-004", "400000", "400000", ["application"])]
+
+
 def give_a_zone_the_host_lacks(app, contract_id: str) -> None:
     """As a contract stored where its zone opened looks on a host whose tz database lacks it."""
     with app.app_context():
