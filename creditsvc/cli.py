@@ -8,6 +8,7 @@ import os
 import shutil
 import sys
 import tempfile
+import unicodedata
 
 
 def _database_url() -> str:
@@ -183,19 +184,30 @@ def list_api_keys(args: argparse.Namespace) -> int:
         rows = listed(session)
     print("name\trole\tcreated_at")
     for name, role, created_at in rows:
-        print(f"{name}\t{role}\t{created_at.isoformat()}")
+        print(f"{_shown(name)}\t{role}\t{created_at.isoformat()}")
     return 0
 
 
 def revoke_api_key(args: argparse.Namespace) -> int:
     from .services.auth import KEY_CACHE_SECONDS, revoke_api_key as revoke
 
+    from .services.auth import list_api_keys as listed
+
     with _key_session() as session:
-        role = revoke(session, args.name)
+        # the name as created, as list-api-keys shows it, or one stored before names were trimmed
+        names = [name for name, _role, _created in listed(session)]
+        matches = [name for name in names if name == args.name] or \
+            [name for name in names if _shown(name) == args.name] or \
+            [name for name in names if name.strip() == args.name.strip()]
+        if len(matches) > 1:
+            print(f"creditsvc: {len(matches)} keys are named so: give the name as list-api-keys shows it",
+                  file=sys.stderr)
+            return 1
+        role = revoke(session, matches[0]) if matches else None
     if role is None:
         print(f"creditsvc: no key is named {args.name!r}", file=sys.stderr)
         return 1
-    print(f"revoked {args.name!r} ({role}); a worker that saw it in the last {KEY_CACHE_SECONDS:.0f} s "
+    print(f"revoked {_shown(matches[0])!r} ({role}); a worker that saw it in the last {KEY_CACHE_SECONDS:.0f} s "
           f"takes it until then")
     return 0
 
@@ -429,16 +441,36 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
-def _key_name(text: str) -> str:
-    """A key's name: what the api_keys table holds (1-100 characters), not blank."""
-    name = text.strip()
-    if not name or len(name) > 100:
-        raise argparse.ArgumentTypeError("a key's name is 1 to 100 characters, not blank")
+def _utf8(text: str) -> str:
     try:  # bytes a terminal sent that are not UTF-8 reach Python as lone surrogates, which no database stores
-        name.encode("utf-8")
+        text.encode("utf-8")
     except UnicodeEncodeError:
         raise argparse.ArgumentTypeError("a key's name is UTF-8 text (the terminal sent other bytes)") from None
+    return text
+
+
+def _unprintable(ch: str) -> bool:
+    """Controls, format characters (bidi overrides), unassigned code points, line and paragraph separators."""
+    category = unicodedata.category(ch)
+    return category[0] == "C" or category in ("Zl", "Zp")
+
+
+def _key_name(text: str) -> str:
+    """A new key's name: what the api_keys table holds (1-100 characters), not blank, and printable: a
+    name with a newline and tabs printed as a second row of list-api-keys, a key that does not exist."""
+    name = _utf8(text).strip()
+    if not name or len(name) > 100:
+        raise argparse.ArgumentTypeError("a key's name is 1 to 100 characters, not blank")
+    if any(_unprintable(ch) for ch in name):
+        raise argparse.ArgumentTypeError("a key's name has no control or format characters (tabs, newlines, "
+                                         "bidi overrides)")
     return name
+
+
+def _shown(name: str) -> str:
+    """A stored name as list-api-keys prints it: its unprintable characters (a name stored before they
+    were refused) and backslashes escaped, so one name is one field of one line."""
+    return "".join(f"\\u{ord(ch):04x}" if _unprintable(ch) else "\\\\" if ch == "\\" else ch for ch in name)
 
 
 def _whole(minimum: int, maximum: int | None = None):
@@ -480,7 +512,7 @@ def _run(argv: list[str] | None) -> int:
     commands.add_parser("list-api-keys", help="list the API keys' names, roles and creation times (never "
                                               "the keys)").set_defaults(handler=list_api_keys)
     revoking = commands.add_parser("revoke-api-key", help="delete an API key: requests with it get 401")
-    revoking.add_argument("--name", required=True, type=_key_name)
+    revoking.add_argument("--name", required=True, type=_utf8, help="as list-api-keys shows it, or as created")
     revoking.set_defaults(handler=revoke_api_key)
 
     database = commands.add_parser("db", help="database maintenance")

@@ -70,11 +70,20 @@ def test_a_revoked_key_is_refused_and_list_api_keys_shows_names_and_roles_never_
         from creditsvc.db.models import ApiKey
         hashes = db.session().execute(select(ApiKey.key_hash)).scalars().all()
     assert not any(h in listed.stdout for h in hashes)
+    seen = app.test_client()
+    assert seen.get("/v1/policy-templates", headers={"Authorization": f"Bearer {key}"}).status_code == 200
     revoked = _cli(database_url, "revoke-api-key", "--name", "ops")
     assert revoked.returncode == 0 and "revoked 'ops' (billing)" in revoked.stdout, revoked.stderr
-    client = app.test_client()  # a new app: its cache has not seen the key
-    assert client.get("/v1/policy-templates", headers={"Authorization": f"Bearer {key}"}).status_code == 401
-    assert client.get("/v1/policy-templates", headers={"Authorization": f"Bearer {other}"}).status_code == 200
+    assert "in the last 30 s" in revoked.stdout
+    # this app's cache saw the key: it takes it until the entry expires, as the command says
+    assert seen.get("/v1/policy-templates", headers={"Authorization": f"Bearer {key}"}).status_code == 200
+    fresh = create_app({"TESTING": True, "DATABASE_URL": database_url})  # a worker that had not seen it
+    try:
+        client = fresh.test_client()
+        assert client.get("/v1/policy-templates", headers={"Authorization": f"Bearer {key}"}).status_code == 401
+        assert client.get("/v1/policy-templates", headers={"Authorization": f"Bearer {other}"}).status_code == 200
+    finally:
+        fresh.extensions["db_engine"].dispose()
     again = _cli(database_url, "revoke-api-key", "--name", "ops")
     assert again.returncode == 1 and again.stderr.strip() == "creditsvc: no key is named 'ops'"
     assert [line.split("\t")[0] for line in _cli(database_url, "list-api-keys").stdout.splitlines()] == \
@@ -275,3 +284,24 @@ def test_the_migrations_build_the_schema_the_models_describe(database_url):
             assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
     finally:
         engine.dispose()
+
+
+def test_a_key_name_with_controls_is_refused_and_a_stored_one_lists_escaped_and_can_be_revoked(app, database_url):
+    # A name with a newline and tabs printed as a second row of list-api-keys: an admin key that does not exist.
+    forged = _cli(database_url, "create-api-key", "--name", "x\nroot\tadmin\t2026-01-01T00:00:00+00:00",
+                  "--role", "sales")
+    assert forged.returncode == 2 and "no control or format characters" in forged.stderr
+    assert _cli(database_url, "create-api-key", "--name", "đối soát \u202eevil", "--role", "sales").returncode == 2
+    from creditsvc.db.models import ApiKey
+    with app.app_context():  # as earlier releases stored them: untrimmed, a tab, longer than 100
+        session = db.session()
+        for k, name in enumerate(("legacy ", "tab\there", "l" * 120)):
+            session.add(ApiKey(name=name, role="sales", key_hash=f"{k:064d}", created_at=datetime.now(timezone.utc)))
+        session.commit()
+    listed = _cli(database_url, "list-api-keys").stdout.splitlines()
+    assert len(listed) == 4 and all(line.count("\t") == 2 for line in listed)
+    assert listed[3].startswith("tab\\u0009here\tsales\t")  # by name: legacy, l..., tab
+    for given in ("legacy", "tab\\u0009here", "l" * 120):
+        revoked = _cli(database_url, "revoke-api-key", "--name", given)
+        assert revoked.returncode == 0, (given, revoked.stderr)
+    assert _cli(database_url, "list-api-keys").stdout.splitlines() == ["name\trole\tcreated_at"]
