@@ -293,15 +293,16 @@ def test_a_key_name_with_controls_is_refused_and_a_stored_one_lists_escaped_and_
     assert forged.returncode == 2 and "no control or format characters" in forged.stderr
     assert _cli(database_url, "create-api-key", "--name", "đối soát \u202eevil", "--role", "sales").returncode == 2
     from creditsvc.db.models import ApiKey
-    with app.app_context():  # as earlier releases stored them: untrimmed, a tab, longer than 100
+    long = "l" * (120 if database_url.startswith("sqlite") else 100)  # SQLite does not hold VARCHAR(100)
+    with app.app_context():  # as earlier releases stored them: untrimmed, with a tab, over 100 on SQLite
         session = db.session()
-        for k, name in enumerate(("legacy ", "tab\there", "l" * 120)):
+        for k, name in enumerate(("legacy ", "tab\there", long)):
             session.add(ApiKey(name=name, role="sales", key_hash=f"{k:064d}", created_at=datetime.now(timezone.utc)))
         session.commit()
     listed = _cli(database_url, "list-api-keys").stdout.splitlines()
     assert len(listed) == 4 and all(line.count("\t") == 2 for line in listed)
     assert listed[3].startswith("tab\\u0009here\tsales\t")  # by name: legacy, l..., tab
-    for given in ("legacy", "tab\\u0009here", "l" * 120):
+    for given in ("legacy", "tab\\u0009here", long):
         revoked = _cli(database_url, "revoke-api-key", "--name", given)
         assert revoked.returncode == 0, (given, revoked.stderr)
     assert _cli(database_url, "list-api-keys").stdout.splitlines() == ["name\trole\tcreated_at"]
