@@ -38,6 +38,15 @@ def ignored(path, statement) -> bool:
     return False
 
 
+def copy_to(statement: dict, path: tuple) -> tuple[dict, dict | list]:
+    """A deep copy of a statement, and in it the object or list that holds `path`'s last step."""
+    copied = copy.deepcopy(statement)
+    target = copied
+    for key in path[:-1]:
+        target = target[key]
+    return copied, target
+
+
 STATEMENTS = [statement_of(SEPTEMBER_3CX), statement_of(OCTOBER_DK)]
 PATHS = [(k, path) for k, statement in enumerate(STATEMENTS) for path, value in leaves(statement)
          if path and value is not None]
@@ -55,10 +64,7 @@ def test_one_changed_value_names_its_part_unless_it_is_left_out_on_purpose(where
     # a value changed for another of its type: a statement computed now has the frozen one's shape
     k, path = where
     frozen = STATEMENTS[k]
-    now = copy.deepcopy(frozen)
-    target = now
-    for key in path[:-1]:
-        target = target[key]
+    now, target = copy_to(frozen, path)
     old = target[path[-1]]
     target[path[-1]] = value = data.draw(OF_TYPE[type(old)])
     expected = [] if value == old or ignored(path, frozen) else [path[0]]
@@ -87,10 +93,7 @@ def test_a_field_a_later_release_added_is_no_changed_figure_of_a_note_frozen_wit
     # existed were called out of date by every close, and their correction re-issued the same figures.
     k, path = where
     now = STATEMENTS[k]
-    older = copy.deepcopy(now)
-    target = older
-    for key in path[:-1]:
-        target = target[key]
+    older, target = copy_to(now, path)
     del target[path[-1]]
     assert changed_figures(older, now) == [], path
     # the other way round a field is missing now that the note has: that is a change
