@@ -96,14 +96,14 @@ def _compare_with_notes(session: Session, label: str, now: datetime, live: dict[
     2 GB for 10,000 notes of 37 KB."""
     if not pending:
         return
-    frozen = dict(session.execute(select(CreditNote.contract_id, CreditNote.statement).where(
-        CreditNote.period == label, CreditNote.status == "issued",
-        CreditNote.contract_id.in_([contract_id for contract_id, _ in pending]))).all())
+    frozen = dict(session.execute(select(CreditNote.number, CreditNote.statement).where(
+        CreditNote.number.in_([live[contract_id][0] for contract_id, _ in pending]),
+        CreditNote.status == "issued")).all())
     for contract_id, statement in pending:
-        if contract_id not in frozen:  # voided by a correction since `live` was read: that one is current
-            continue
         number, credited = live[contract_id]
-        changed = credit_notes.changed_figures(frozen[contract_id], dump_statement(statement))
+        if number not in frozen:  # voided by a correction since `live` was read: that one is current
+            continue
+        changed = credit_notes.changed_figures(frozen[number], dump_statement(statement))
         if changed:
             summary.stale.append((contract_id, number, format(credited, "f"),
                                   format(statement.credit_total, "f"), changed))

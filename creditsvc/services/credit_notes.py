@@ -32,9 +32,14 @@ class ClaimWindowExpired(DomainError):
 
 def note_json(note: CreditNote) -> dict[str, Any]:
     """A credit note as served: the frozen statement plus its identity and state."""
-    return {**note.statement, "number": note.number, "issued_at": note.issued_at.isoformat().replace("+00:00", "Z"),
+    return {**note.statement, "number": note.number, "issued_at": _utc_text(note.issued_at),
             "status": note.status, "supersedes": note.supersedes, "superseded_by": note.superseded_by,
             "policy_version": note.policy_version}
+
+
+def _utc_text(moment: datetime) -> str:
+    """A stored UTC instant as served: 2026-10-15T10:00:00Z (the listing says it as the note does)."""
+    return moment.isoformat().replace("+00:00", "Z")
 
 
 NUMBER = re.compile(r"CN-[0-9]{4}-[0-9]{6,}")  # six digits at least: the millionth note of a year has seven
@@ -78,7 +83,7 @@ def list_notes(session: Session, contract_id: str, period: str | None = None) ->
     session.rollback()  # a read
     # NUMERIC(38, 4) reads back as 400000.0000: at the currency's digits, as the note shows it
     return [{"number": row.number, "period": row.period, "status": row.status,
-             "issued_at": row.issued_at.isoformat().replace("+00:00", "Z"), "currency": row.currency,
+             "issued_at": _utc_text(row.issued_at), "currency": row.currency,
              "credit_total": format(round_money(row.credit_total, row.currency), "f"),
              "supersedes": row.supersedes, "superseded_by": row.superseded_by} for row in rows]
 
