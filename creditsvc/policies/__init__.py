@@ -23,7 +23,7 @@ from ..calculators.errors import DomainError
 from ..calculators.policy import Policy
 from ..canonical import canonical_json
 from ..calculators.money import CURRENCY_EXPONENTS
-from ..schemas.fields import MAX_INTEGER_DIGITS, decimal_places, legacy_amount
+from ..schemas.fields import MAX_INTEGER_DIGITS, decimal_places, legacy_decimal
 from .schema import PolicySchema
 
 TEMPLATE_NAMES = ("1office", "3cx-vn", "hvn", "oneoffice-dk", "phanmemvang")
@@ -107,29 +107,39 @@ def load_stored_policy(document: Mapping[str, Any]) -> Policy:
     marshmallow's Boolean took "yes", 1, "on" ... and the document kept them as sent: such a stored
     document reads them as that Boolean did, so a stored contract never becomes unreadable. So too
     the business hours' times and dates, read by int() and fromisoformat before they had to be
-    written HH:MM and YYYY-MM-DD, and the amounts, read by Decimal() before their text had to match
-    the spec's pattern (" 800", "1e5")."""
-    return load_policy(_legacy_amounts(_legacy_business_hours(_legacy_booleans(document))))
+    written HH:MM and YYYY-MM-DD, and the decimals (amounts, percentages, hours, the multiplier),
+    read by Decimal() before their text had to match the spec's pattern (" 800", "1e5", "+99.8")."""
+    return load_policy(_legacy_decimals(_legacy_business_hours(_legacy_booleans(document))))
 
 
-# Where a policy has amounts (schema.py's Amount fields); "*" is any priority's name.
-AMOUNT_PATHS: tuple[tuple[str, ...], ...] = (
-    ("repeat_bug_fines", "base_amount"), ("repeat_bug_fines", "max_fine"),
-    ("support_billing", "rates", "1"), ("support_billing", "rates", "2"), ("support_billing", "mileage_rate"),
+# Where a policy has decimals (schema.py's StrictDecimal fields: Amount, Percent and the others); "*" is
+# any priority's name or any band of the list.
+DECIMAL_PATHS: tuple[tuple[str, ...], ...] = (
+    ("uptime", "commitment_percent"), ("uptime", "maintenance_notice_hours"), ("uptime", "credit_cap_percent"),
+    ("uptime", "bands", "*", "from_percent"), ("uptime", "bands", "*", "credit_percent"),
+    ("outage_credit", "block_hours"), ("outage_credit", "days_per_block"),
+    ("outage_credit", "maintenance_notice_hours"),
+    ("repeat_bug_fines", "base_amount"), ("repeat_bug_fines", "multiplier"), ("repeat_bug_fines", "max_fine"),
+    ("support_billing", "rates", "1"), ("support_billing", "rates", "2"),
+    ("support_billing", "agreement_discounts", "GOD"), ("support_billing", "agreement_discounts", "BEDRE"),
+    ("support_billing", "agreement_discounts", "BEDST"), ("support_billing", "after_hours_surcharge_percent"),
+    ("support_billing", "mileage_rate"), ("support_billing", "vat_percent"),
     ("ticket_targets", "priorities", "*", "breach_credit"),
 )
 
 
-def _legacy_amounts(document: Mapping[str, Any]) -> Mapping[str, Any]:
+def _legacy_decimals(document: Mapping[str, Any]) -> Mapping[str, Any]:
     def rewrite(node: Any, path: tuple[str, ...]) -> Any:
         if not path:
-            return legacy_amount(node)
+            return legacy_decimal(node)
+        if isinstance(node, list) and path[0] == "*":
+            return [rewrite(item, path[1:]) for item in node]
         if not isinstance(node, Mapping):
             return node
         names = list(node) if path[0] == "*" else [path[0]] if path[0] in node else []
         return {**node, **{name: rewrite(node[name], path[1:]) for name in names}} if names else node
 
-    for path in AMOUNT_PATHS:
+    for path in DECIMAL_PATHS:
         document = rewrite(document, path)
     return document
 

@@ -2,7 +2,7 @@
 
 - `StrictDecimal` accepts a JSON number (parsed as Decimal, never float) or a string; a Python float,
   a bool, NaN or Infinity is refused. It dumps as a string without exponent. An `Amount`'s string
-  must also be written as openapi.yaml's pattern says (AMOUNT_TEXT).
+  must also be written as openapi.yaml's pattern says (DECIMAL_TEXT).
 - `StrictInteger` refuses bools, floats and decimals with a fraction.
 - `Timestamp` is RFC 3339 with an offset: a naive timestamp is refused (rules.md §2), sub-second
   precision is refused (durations are exact seconds), and values leave as UTC.
@@ -75,26 +75,26 @@ class StrictDecimal(fields.Field):
 
 # An amount written as a string, as openapi.yaml states it (the pattern of every amount, sent or
 # returned). re.ASCII: Python's \d takes any script's digits, JSON Schema's (ECMA-262) only 0-9.
-AMOUNT_TEXT = r"^-?\d+(\.\d+)?$"
-_AMOUNT_TEXT = re.compile(AMOUNT_TEXT, re.ASCII).fullmatch
+DECIMAL_TEXT = r"^-?\d+(\.\d+)?$"
+_DECIMAL_TEXT = re.compile(DECIMAL_TEXT, re.ASCII).fullmatch
 
 
 class Amount(StrictDecimal):
     """A money amount: non-negative, at most 4 decimals, below 10^15 (anything larger is a typo).
 
-    A string must match AMOUNT_TEXT: Decimal() also took " 100", "+100", "1e5" and "100.", which the
+    A string must match DECIMAL_TEXT: Decimal() also took " 100", "+100", "1e5" and "100.", which the
     spec's pattern refuses. A JSON number is read as a number (rules.md §1). A document stored before
-    this rule is read through `legacy_amount` (policies.load_stored_policy, a PUT repeating stored terms)."""
+    this rule is read through `legacy_decimal` (policies.load_stored_policy, a PUT repeating stored terms)."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("minimum", 0)
         kwargs.setdefault("maximum", Decimal("999999999999999"))
         kwargs.setdefault("places", 4)
-        kwargs["metadata"] = {"pattern": AMOUNT_TEXT, **kwargs.get("metadata", {})}
+        kwargs["metadata"] = {"pattern": DECIMAL_TEXT, **kwargs.get("metadata", {})}
         super().__init__(**kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs) -> Decimal:
-        if isinstance(value, str) and _AMOUNT_TEXT(value) is None:
+        if isinstance(value, str) and _DECIMAL_TEXT(value) is None:
             raise ValidationError('Not a valid amount: digits with an optional decimal part, such as "1095.50".')
         return super()._deserialize(value, attr, data, **kwargs)
 
@@ -110,11 +110,11 @@ class TermsAmount(Amount):
     _serialize = StrictDecimal._serialize
 
 
-def legacy_amount(value):
-    """An amount's string as Amount read it before its text had to match AMOUNT_TEXT (Decimal() of it,
-    stripped: " 100", "+100", "1e5", "100."), as that number: for documents stored then, which keep
-    what was sent. Any other value is returned as it is, for Amount to read or refuse."""
-    if isinstance(value, str) and _AMOUNT_TEXT(value) is None and value.isascii() and "_" not in value:
+def legacy_decimal(value):
+    """A decimal's string as StrictDecimal read it before its text had to match DECIMAL_TEXT (Decimal()
+    of it, stripped: " 100", "+100", "1e5", "100."), as that number: for documents stored then, which
+    keep what was sent. Any other value is returned as it is, for the field to read or refuse."""
+    if isinstance(value, str) and _DECIMAL_TEXT(value) is None and value.isascii() and "_" not in value:
         try:
             number = Decimal(value.strip())
         except InvalidOperation:
@@ -125,11 +125,11 @@ def legacy_amount(value):
 
 
 class StoredTermsAmount(TermsAmount):
-    """TermsAmount as an earlier release read it (legacy_amount): only for telling whether a PUT
+    """TermsAmount as an earlier release read it (legacy_decimal): only for telling whether a PUT
     repeats terms stored before the rule."""
 
     def _deserialize(self, value, attr, data, **kwargs) -> Decimal:
-        return super()._deserialize(legacy_amount(value), attr, data, **kwargs)
+        return super()._deserialize(legacy_decimal(value), attr, data, **kwargs)
 
 
 class Percent(StrictDecimal):

@@ -4,6 +4,7 @@ import copy
 import json
 import re
 from datetime import datetime, timezone
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -16,11 +17,11 @@ from sqlalchemy import func, select
 from creditsvc import db
 from creditsvc.canonical import digest, plain
 from creditsvc.db import models
-from creditsvc.policies import AMOUNT_PATHS, _legacy_amounts, deep_merge, template_document
+from creditsvc.policies import DECIMAL_PATHS, _legacy_decimals, deep_merge, template_document
 from creditsvc.policies.schema import PolicySchema
 from creditsvc.schemas.calculation import CalculationRequestSchema
 from creditsvc.schemas.fastload import HandOver, compile_json_load
-from creditsvc.schemas.fields import Amount
+from creditsvc.schemas.fields import Amount, StrictDecimal
 from tests.api.conftest import CONTRACT_DK, OCTOBER_DK
 from tests.calculators.factories import fast
 
@@ -150,22 +151,31 @@ def test_a_contract_stored_before_the_rule_still_reads_and_its_terms_put_again_a
     assert client.get("/v1/contracts/dk-legacy").json == stored_before_the_rule
 
 
-def test_the_stored_policy_reading_rewrites_every_amount_field_of_the_policy():
-    # AMOUNT_PATHS must name every Amount of schema.py, or a stored " 800" there stops reading
-    def amounts(schema, path=()):
+def test_the_stored_policy_reading_rewrites_every_decimal_field_of_the_policy():
+    # DECIMAL_PATHS must name every StrictDecimal of schema.py (amounts, percentages, hours, the
+    # multiplier), or a stored " 800" or "+99.8" there stops reading
+    def decimals(schema, path=()):
         for name, field in schema._declared_fields.items():
             key = field.data_key or name
-            nested = getattr(field, "nested", None) or getattr(getattr(field, "value_field", None), "nested", None)
-            if isinstance(field, Amount):
+            many = getattr(field, "inner", None) or getattr(field, "value_field", None)  # a list's, a map's
+            nested = getattr(field, "nested", None) or getattr(many, "nested", None)
+            if isinstance(field, StrictDecimal):
                 yield path + (key,)
             elif nested is not None:
-                yield from amounts(nested() if isinstance(nested, type) else nested,
-                                   path + (key,) + (("*",) if getattr(field, "value_field", None) else ()))
+                yield from decimals(nested() if isinstance(nested, type) else nested,
+                                    path + (key,) + (("*",) if many is not None else ()))
 
-    assert sorted(amounts(PolicySchema())) == sorted(AMOUNT_PATHS)
+    assert sorted(decimals(PolicySchema())) == sorted(DECIMAL_PATHS)
     stored = {"ticket_targets": {"priorities": {"P1": {"breach_credit": " 1"}, "P2": {}}}}
-    assert _legacy_amounts(stored)["ticket_targets"]["priorities"] == {"P1": {"breach_credit": 1}, "P2": {}}
+    assert _legacy_decimals(stored)["ticket_targets"]["priorities"] == {"P1": {"breach_credit": 1}, "P2": {}}
     assert stored["ticket_targets"]["priorities"]["P1"]["breach_credit"] == " 1"  # not changed in place
+    # a list's items (the uptime bands) are each rewritten, and what is not a band is left as it is
+    bands = {"uptime": {"commitment_percent": "+99.8", "bands": [{"from_percent": "0", "credit_percent": "1e1"},
+                                                                 {"from_percent": " 95."}, "not a band"]}}
+    assert _legacy_decimals(bands)["uptime"] == {
+        "commitment_percent": Decimal("99.8"),
+        "bands": [{"from_percent": "0", "credit_percent": 10}, {"from_percent": 95}, "not a band"]}
+    assert bands["uptime"]["bands"][0]["credit_percent"] == "1e1"
 
 
 @fast(300)
