@@ -1,8 +1,8 @@
 """Marshmallow fields that keep numbers exact and times unambiguous on the wire.
 
-- `StrictDecimal` accepts a JSON number (parsed as Decimal, never float) or a string; a Python float,
-  a bool, NaN or Infinity is refused. It dumps as a string without exponent. An `Amount`'s string
-  must also be written as openapi.yaml's pattern says (DECIMAL_TEXT).
+- `StrictDecimal` accepts a JSON number (parsed as Decimal, never float) or a string written as
+  openapi.yaml's pattern says (DECIMAL_TEXT); a Python float, a bool, NaN or Infinity is refused. It
+  dumps as a string without exponent. Amounts, percentages and the other decimals are all StrictDecimal.
 - `StrictInteger` refuses bools, floats and decimals with a fraction.
 - `Timestamp` is RFC 3339 with an offset: a naive timestamp is refused (rules.md §2), sub-second
   precision is refused (durations are exact seconds), and values leave as UTC.
@@ -38,9 +38,23 @@ def decimal_places(number: Decimal) -> int:
     return max(0, -(exp + len(text) - len(text.rstrip("0")))) if text.strip("0") else 0
 
 
+# A decimal written as a string, as openapi.yaml states it (the pattern of every amount, percentage and
+# other decimal, sent or returned). re.ASCII: Python's \d takes any script's digits, JSON Schema's
+# (ECMA-262) only 0-9.
+DECIMAL_TEXT = r"^-?\d+(\.\d+)?$"
+_DECIMAL_TEXT = re.compile(DECIMAL_TEXT, re.ASCII).fullmatch
+
+
 class StrictDecimal(fields.Field):
+    """An exact number: a JSON number (rules.md §1: read as a number, exponent and all) or a string
+    matching DECIMAL_TEXT. Decimal() also took " 100", "+100", "1e5", "100." and ".5", which the spec's
+    pattern refuses: first for amounts, now for every decimal (percentages, hours, the multiplier, km).
+    A document stored before the rule is read through `legacy_decimal` (policies.load_stored_policy,
+    a PUT repeating stored terms)."""
+
     def __init__(self, *, minimum: Decimal | int | None = None, maximum: Decimal | int | None = None,
                  places: int | None = None, exclusive_minimum: bool = False, **kwargs):
+        kwargs["metadata"] = {"pattern": DECIMAL_TEXT, **kwargs.get("metadata", {})}  # PercentString: its own
         super().__init__(**kwargs)
         self.minimum = None if minimum is None else Decimal(minimum)
         self.maximum = None if maximum is None else Decimal(maximum)
@@ -50,12 +64,15 @@ class StrictDecimal(fields.Field):
     def _deserialize(self, value, attr, data, **kwargs) -> Decimal:
         if isinstance(value, float):
             raise ValidationError("Floats are not accepted: send the number as a string or an exact JSON number.")
-        # Decimal() reads any script's digits, and "1_000" as 1000 (Python's digit grouping)
-        if isinstance(value, bool) or not isinstance(value, (Decimal, int, str)) or \
-                (isinstance(value, str) and (not value.isascii() or "_" in value)):
+        # the pattern's ASCII digits only: Decimal() read any script's digits, "1_000" as 1000 (Python's
+        # digit grouping), and text around the number
+        if isinstance(value, str):
+            if _DECIMAL_TEXT(value) is None:
+                raise ValidationError('Not a valid amount: digits with an optional decimal part, such as "1095.50".')
+        elif isinstance(value, bool) or not isinstance(value, (Decimal, int)):
             raise ValidationError("Not a valid number.")
         try:
-            number = Decimal(value.strip() if isinstance(value, str) else value)
+            number = Decimal(value)
         except (InvalidOperation, ValueError):
             raise ValidationError("Not a valid number.") from None
         if not number.is_finite():
@@ -73,30 +90,15 @@ class StrictDecimal(fields.Field):
         return None if value is None else decimal_str(Decimal(value))
 
 
-# An amount written as a string, as openapi.yaml states it (the pattern of every amount, sent or
-# returned). re.ASCII: Python's \d takes any script's digits, JSON Schema's (ECMA-262) only 0-9.
-DECIMAL_TEXT = r"^-?\d+(\.\d+)?$"
-_DECIMAL_TEXT = re.compile(DECIMAL_TEXT, re.ASCII).fullmatch
-
-
 class Amount(StrictDecimal):
-    """A money amount: non-negative, at most 4 decimals, below 10^15 (anything larger is a typo).
-
-    A string must match DECIMAL_TEXT: Decimal() also took " 100", "+100", "1e5" and "100.", which the
-    spec's pattern refuses. A JSON number is read as a number (rules.md §1). A document stored before
-    this rule is read through `legacy_decimal` (policies.load_stored_policy, a PUT repeating stored terms)."""
+    """A money amount: non-negative, at most 4 decimals, below 10^15 (anything larger is a typo). A
+    string is written as DECIMAL_TEXT says (StrictDecimal)."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("minimum", 0)
         kwargs.setdefault("maximum", Decimal("999999999999999"))
         kwargs.setdefault("places", 4)
-        kwargs["metadata"] = {"pattern": DECIMAL_TEXT, **kwargs.get("metadata", {})}
         super().__init__(**kwargs)
-
-    def _deserialize(self, value, attr, data, **kwargs) -> Decimal:
-        if isinstance(value, str) and _DECIMAL_TEXT(value) is None:
-            raise ValidationError('Not a valid amount: digits with an optional decimal part, such as "1095.50".')
-        return super()._deserialize(value, attr, data, **kwargs)
 
     def _serialize(self, value, attr, obj, **kwargs):
         return None if value is None else format(value, "f")

@@ -9,14 +9,14 @@ from marshmallow import Schema, fields
 
 from ..calculators.money import truncate
 from .compiled import compile_dump
-from .fields import DECIMAL_TEXT, Amount, StrictDecimal, Timestamp
+from .fields import Amount, StrictDecimal, Timestamp
 
 
 class Money(Amount):
     """A rounded amount: major units with exactly the currency's digits ("500000", "800.00")."""
 
     def __init__(self, **kwargs):
-        kwargs["metadata"] = {"type": "string", "pattern": DECIMAL_TEXT, **kwargs.get("metadata", {})}
+        kwargs["metadata"] = {"type": "string", **kwargs.get("metadata", {})}  # StrictDecimal's pattern
         super().__init__(**kwargs)
 
 

@@ -20,8 +20,10 @@ from creditsvc.db import models
 from creditsvc.policies import DECIMAL_PATHS, _legacy_decimals, deep_merge, template_document
 from creditsvc.policies.schema import PolicySchema
 from creditsvc.schemas.calculation import CalculationRequestSchema
+from creditsvc.schemas.contract import ContractSchema
 from creditsvc.schemas.fastload import HandOver, compile_json_load
 from creditsvc.schemas.fields import Amount, StrictDecimal
+from creditsvc.schemas.records import SupportCaseSchema
 from tests.api.conftest import CONTRACT_DK, OCTOBER_DK
 from tests.calculators.factories import fast
 
@@ -52,6 +54,23 @@ def test_every_amount_field_of_a_request_states_the_pattern():
     assert all(amount["pattern"] == r"^-?\d+(\.\d+)?$" for amount in amounts), amounts
 
 
+def test_every_decimal_field_of_a_request_states_the_pattern():
+    # not only the amounts: percentages, hours, the multiplier and km were {type: [string, number]}
+    # and their bounds, which let " 99.8", "+2" and "1e1" look valid by the spec
+    decimals = {(schema, name): prop for schema, body in SPEC["components"]["schemas"].items()
+                for name, prop in (body.get("properties") or {}).items()
+                if isinstance(prop.get("type"), list) and {"string", "number"} <= set(prop["type"])}
+    for named in (("PolicyUptime", "commitment_percent"), ("PolicyUptime", "credit_cap_percent"),
+                  ("PolicyUptime", "maintenance_notice_hours"), ("PolicyBand", "from_percent"),
+                  ("PolicyBand", "credit_percent"), ("PolicyOutage", "block_hours"), ("PolicyOutage", "days_per_block"),
+                  ("PolicyOutage", "maintenance_notice_hours"), ("PolicyFines", "multiplier"),
+                  ("PolicyDiscounts", "GOD"), ("PolicySupport", "after_hours_surcharge_percent"),
+                  ("PolicySupport", "vat_percent"), ("SupportCase", "km")):
+        assert named in decimals
+    assert {named: prop.get("pattern") for named, prop in decimals.items()} == \
+        {named: r"^-?\d+(\.\d+)?$" for named in decimals}
+
+
 @pytest.mark.parametrize("text", BAD, ids=repr)
 def test_an_amount_string_the_spec_refuses_is_a_422_naming_the_field_and_nothing_is_stored(client, app, text):
     contract = {**copy.deepcopy(CONTRACT_DK), "fee": {"amount": text, "per": "month"}}
@@ -75,6 +94,18 @@ def test_an_amount_string_the_spec_refuses_is_a_422_naming_the_field_and_nothing
 def test_the_fast_load_of_a_calculation_never_takes_an_amount_string_the_spec_refuses(text):
     body = {**copy.deepcopy(OCTOBER_DK), "contract": {**CONTRACT_DK, "fee": {"amount": text, "per": "month"}}}
     with pytest.raises(HandOver):  # marshmallow then decides (the 422 above)
+        compile_json_load(CalculationRequestSchema())(json.dumps(body).encode())
+
+
+@pytest.mark.parametrize("text", [" 40", "40 ", "+40", "4e1", "4E+1", "40.", ".5", "40\n", "\t40"], ids=repr)
+def test_the_fast_load_of_a_calculation_never_takes_a_km_or_percentage_string_the_spec_refuses(text):
+    body = copy.deepcopy(OCTOBER_DK)
+    body["support_cases"][1]["km"] = text  # a record's decimal, loaded by the fast load's own fields
+    with pytest.raises(HandOver):
+        compile_json_load(CalculationRequestSchema())(json.dumps(body).encode())
+    body = {**copy.deepcopy(OCTOBER_DK), "contract": {**CONTRACT_DK, "policy": {
+        "template": "oneoffice-dk", "overrides": {"support_billing": {"vat_percent": text}}}}}
+    with pytest.raises(HandOver):
         compile_json_load(CalculationRequestSchema())(json.dumps(body).encode())
 
 
@@ -190,3 +221,59 @@ def test_every_string_an_amount_takes_matches_the_documented_pattern(text):
     except ValidationError:
         return
     assert documented(text), text
+
+
+def request_decimals(schema, path=()):
+    """(path, field) of every StrictDecimal a schema loads, its nested schemas' too."""
+    for name, field in schema._declared_fields.items():
+        key = field.data_key or name
+        many = getattr(field, "inner", None) or getattr(field, "value_field", None)
+        nested = getattr(field, "nested", None) or getattr(many, "nested", None)
+        if isinstance(field, StrictDecimal):
+            yield ".".join(path + (key,)), field
+        elif nested is not None:
+            yield from request_decimals(nested() if isinstance(nested, type) else nested, path + (key,))
+
+
+# every decimal a request carries: a policy's (percentages, hours, the multiplier, amounts), a fee, km
+DECIMALS = [*request_decimals(PolicySchema(), ("policy",)), *request_decimals(ContractSchema(), ("contract",)),
+            *request_decimals(SupportCaseSchema(), ("support_case",))]
+
+
+@pytest.mark.parametrize("text", TAKEN_BEFORE + ["1.", "+1", " 1", "1e1", "0.5 ", "\u0661", "1_0"], ids=repr)
+def test_every_decimal_field_refuses_a_string_the_spec_refuses_as_an_amount_does(text):
+    assert {"policy.uptime.commitment_percent", "policy.uptime.bands.from_percent", "policy.outage_credit.block_hours",
+            "policy.repeat_bug_fines.multiplier", "support_case.km"} <= {path for path, _ in DECIMALS}
+    refused = {}
+    for path, field in DECIMALS:
+        try:
+            field.deserialize(text)
+        except ValidationError as error:
+            refused[path] = error.messages
+    assert refused == {path: SAYS for path, _ in DECIMALS}
+
+
+@pytest.mark.parametrize("written, read", [("1", 1), ("0.5", Decimal("0.5")), ("25.000", 25), ("0", 0),
+                                           (Decimal("2E+1"), 20), (2, 2)], ids=repr)
+def test_every_decimal_field_takes_a_plain_string_and_a_json_number(written, read):
+    for path, field in DECIMALS:
+        if path.endswith("multiplier") and read < 1 or path.endswith(("block_hours", "days_per_block")) and read == 0:
+            continue  # below the field's range
+        assert field.deserialize(written) == read, path
+
+
+@fast(300)
+@given(st.one_of(st.text(), st.from_regex(r"\s?[+-]?[0-9\u0660-\u0669_]*[.,]?[0-9]*([eE][+-]?[0-9]+)?\s?", fullmatch=True),
+                 st.decimals(allow_nan=True, allow_infinity=True).map(str)))
+@example(" 1")
+@example("1.")
+@example(".5")
+@example("+1")
+@example("1e1")
+def test_every_string_a_decimal_field_takes_matches_the_documented_pattern(text):
+    for path, field in DECIMALS:
+        try:
+            field.deserialize(text)
+        except ValidationError:
+            continue
+        assert documented(text), (path, text)
