@@ -52,6 +52,9 @@ class StrictDecimal(fields.Field):
     A document stored before the rule is read through `legacy_decimal` (policies.load_stored_policy,
     a PUT repeating stored terms)."""
 
+    # what a string off the pattern is told: an amount's says amount (Amount), any other decimal's number
+    TEXT_ERROR = 'Not a valid number: digits with an optional decimal part, such as "99.8".'
+
     def __init__(self, *, minimum: Decimal | int | None = None, maximum: Decimal | int | None = None,
                  places: int | None = None, exclusive_minimum: bool = False, **kwargs):
         kwargs["metadata"] = {"pattern": DECIMAL_TEXT, **kwargs.get("metadata", {})}  # PercentString: its own
@@ -68,7 +71,7 @@ class StrictDecimal(fields.Field):
         # digit grouping), and text around the number
         if isinstance(value, str):
             if _DECIMAL_TEXT(value) is None:
-                raise ValidationError('Not a valid amount: digits with an optional decimal part, such as "1095.50".')
+                raise ValidationError(self.TEXT_ERROR)
         elif isinstance(value, bool) or not isinstance(value, (Decimal, int)):
             raise ValidationError("Not a valid number.")
         try:
@@ -93,6 +96,8 @@ class StrictDecimal(fields.Field):
 class Amount(StrictDecimal):
     """A money amount: non-negative, at most 4 decimals, below 10^15 (anything larger is a typo). A
     string is written as DECIMAL_TEXT says (StrictDecimal)."""
+
+    TEXT_ERROR = 'Not a valid amount: digits with an optional decimal part, such as "1095.50".'
 
     def __init__(self, **kwargs):
         kwargs.setdefault("minimum", 0)

@@ -15,7 +15,7 @@ from creditsvc.canonical import digest, plain
 from creditsvc.db import models
 from creditsvc.policies import deep_merge, template_document
 from tests.api.conftest import CONTRACT_3CX, CONTRACT_DK, OCTOBER_DK, SEPTEMBER_3CX
-from tests.api.test_amount_text import SAYS
+from tests.api.test_amount_text import SAYS_NUMBER as SAYS  # none of these is an amount
 
 
 def lenient(value: str) -> list[str]:
