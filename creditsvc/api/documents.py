@@ -68,9 +68,9 @@ def _render(statement: dict, contract: dict, locale: str, note: dict | None, sel
                              seller=seller if seller is not None else current_app.config["SELLER"])
 
 
-def _pdf(pdf: bytes, statement: dict, locale: str, note: dict | None) -> Response:
+def _pdf(pdf: bytes, statement: dict, contract: dict, locale: str, note: dict | None) -> Response:
     response = Response(pdf, mimetype=render.PDF_MIMETYPE)
-    response.headers["Content-Disposition"] = f'attachment; filename="{render.pdf_filename(statement, note)}"'
+    response.headers["Content-Disposition"] = f'attachment; filename="{render.pdf_filename(statement, contract, note)}"'
     response.headers["Content-Language"] = locale
     return response
 
@@ -78,7 +78,7 @@ def _pdf(pdf: bytes, statement: dict, locale: str, note: dict | None) -> Respons
 def pdf_response(statement: dict, contract: dict, as_of: datetime) -> Response:
     """A statement's PDF as of `as_of`, rendered for this request (a preview: nothing is stored)."""
     locale = _locale(contract)
-    return _pdf(_render(statement, contract, locale, None, None, as_of), statement, locale, None)
+    return _pdf(_render(statement, contract, locale, None, None, as_of), statement, contract, locale, None)
 
 
 def note_pdf_response(note) -> Response:
@@ -91,4 +91,4 @@ def note_pdf_response(note) -> Response:
     if pdf is None:
         pdf = _render(statement, inputs["contract"], locale, body, inputs.get("seller") or {})
         pdf = credit_notes.keep_document(db.session(), number, locale, status, pdf)
-    return _pdf(pdf, statement, locale, body)
+    return _pdf(pdf, statement, inputs["contract"], locale, body)

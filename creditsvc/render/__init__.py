@@ -246,8 +246,11 @@ def render_pdf(statement: dict[str, Any], contract: dict[str, Any], locale: str,
     return pdf
 
 
-def pdf_filename(statement: dict[str, Any], note: dict[str, Any] | None = None) -> str:
+def pdf_filename(statement: dict[str, Any], contract: dict[str, Any], note: dict[str, Any] | None = None) -> str:
+    """The note's number, or the statement's contract and period as the document names it: an explicit
+    period's file said its instants, 2026-01-01T000000+0700_2026-07-01T000000+0700, whose end is a day
+    the period does not cover. Its dates are parted by "_", as a header's filename is ASCII."""
     if note:
         return f"{note['number']}.pdf"
-    label = statement["period"]["label"].replace("/", "_").replace(":", "")
-    return f"statement-{statement['contract_id']}-{label}.pdf"
+    label = period_label(statement["period"], Formatter("en", statement["currency"], contract["timezone"]))
+    return f"statement-{statement['contract_id']}-{label.replace('–', '_')}.pdf"

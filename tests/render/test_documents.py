@@ -713,6 +713,18 @@ def test_an_explicit_period_is_named_by_its_local_dates_and_the_page_number_stay
     assert f"{SEPTEMBER_3CX['contract']['id']} 2026-09" in month[0]
 
 
+def test_an_explicit_periods_file_is_named_by_the_local_dates_the_document_prints(client):
+    # The file was statement-c-2026-01-01T000000+0700_2026-07-01T000000+0700.pdf: the exclusive end's
+    # instant, a day the period does not cover, beside a document that says 2026-01-01–2026-06-30.
+    body = copy.deepcopy(SEPTEMBER_3CX)
+    body["period"] = {"start": "2025-12-31T17:00:00Z", "end": "2026-06-30T17:00:00Z"}
+    response = client.post("/v1/calculations?format=pdf", json=body)
+    assert response.status_code == 200, response.json
+    assert "2026-01-01–2026-06-30" in squeezed(text_of(response.data))
+    assert response.headers["Content-Disposition"] == \
+        f'attachment; filename="statement-{body["contract"]["id"]}-2026-01-01_2026-06-30.pdf"'
+
+
 def test_a_credit_note_says_its_support_charge_and_vat_are_not_part_of_the_credit(client):
     # The note printed the period's support subtotal, VAT and total above its own "Credit total",
     # and nothing else of VAT: a bookkeeper could reverse the charge's VAT as credited.
