@@ -231,8 +231,10 @@ def credit_lines(uptime: UptimeResult | None, outage: OutageResult | None, fines
                                            f"{decimal_str(uptime.credit_percent)} % of the period fee",
                           uptime.credit_amount))
     if outage is not None and outage.credit_amount:
-        lines.append(Line("outage_credit", f"Critical outage: {outage.blocks} blocks, {outage.credit_days} days",
-                          outage.credit_amount))
+        # a billing system copies the line as it is: "1 block", "1 day", never "1 days"
+        blocks = f"{outage.blocks} block{'' if outage.blocks == 1 else 's'}"
+        days = f"{decimal_str(outage.credit_days)} day{'' if outage.credit_days == 1 else 's'}"
+        lines.append(Line("outage_credit", f"Critical outage: {blocks}, {days}", outage.credit_amount))
     for fine in fines.items if fines is not None else ():
         if fine.amount:
             lines.append(Line("repeat_bug_fine", f"Bug {fine.bug_id}, occurrence {fine.occurrence}", fine.amount))

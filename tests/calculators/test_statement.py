@@ -5,7 +5,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from creditsvc.calculators.outage import OutageResult
 from creditsvc.calculators.periods import explicit_period
+from creditsvc.calculators.statement import credit_lines
 from creditsvc.calculators.policy import ApplicationPolicy, OutagePolicy
 
 from tests.calculators.factories import (
@@ -278,3 +280,13 @@ def test_the_deadlines_of_a_period_ending_at_a_skipped_midnight_count_from_the_d
     assert result.uptime.termination_notice_deadline == date(2026, 10, 5)  # 5 September + 30
     result = statement(make_contract(policy_hvn(), timezone="America/Santiago"), period, incidents=[low])
     assert result.claim_deadline == date(2026, 12, 5)
+
+
+@pytest.mark.parametrize("blocks, days, says", [(1, "0.5", "1 block, 0.5 days"), (2, "1", "2 blocks, 1 day"),
+                                                (3, "1.5", "3 blocks, 1.5 days")])
+def test_an_outage_credit_line_says_block_and_day_in_the_number_they_count(blocks, days, says):
+    # The line said "Critical outage: 2 blocks, 1 days" (and "1 blocks"), which a billing system copies
+    # onto the customer's invoice as it is.
+    result = OutageResult(blocks * 7200, blocks, D(days), D("200000") * blocks, "license_extension")
+    [line] = credit_lines(None, result, None, None)
+    assert line.description == f"Critical outage: {says}"
