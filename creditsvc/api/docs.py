@@ -53,7 +53,7 @@ RESPONSE_HEADERS = {
         "required": True, "schema": {"type": "string", "example": "Accept, Accept-Language"}},
     "Content-Disposition": {
         "description": "A PDF only: attachment, with the file's name (the statement's contract and period, or "
-                       "the note's number)",
+                       "the note's number, then -void for a void note)",
         "schema": {"type": "string", "pattern": '^attachment; filename="[^"]+\\.pdf"$',
                    "example": 'attachment; filename="CN-2026-000001.pdf"'}},
     "Content-Language": {

@@ -249,8 +249,10 @@ def render_pdf(statement: dict[str, Any], contract: dict[str, Any], locale: str,
 def pdf_filename(statement: dict[str, Any], contract: dict[str, Any], note: dict[str, Any] | None = None) -> str:
     """The note's number, or the statement's contract and period as the document names it: an explicit
     period's file said its instants, 2026-01-01T000000+0700_2026-07-01T000000+0700, whose end is a day
-    the period does not cover. Its dates are parted by "_", as a header's filename is ASCII."""
+    the period does not cover. Its dates are parted by "_", as a header's filename is ASCII. A void note's
+    file says so (CN-2026-000001-void.pdf): it is another document than the one first delivered under
+    that number, which a download of it replaced in the accountant's folder."""
     if note:
-        return f"{note['number']}.pdf"
+        return f"{note['number']}{'-void' if note.get('status') == 'void' else ''}.pdf"
     label = period_label(statement["period"], Formatter("en", statement["currency"], contract["timezone"]))
     return f"statement-{statement['contract_id']}-{label.replace('–', '_')}.pdf"

@@ -363,13 +363,16 @@ def test_the_fetcher_itself_refuses_every_url_but_packaged_assets_even_in_unesca
     assert fetcher.fetch("creditsvc-asset:style.css").read().startswith(b"/*")
 
 
-def test_a_void_note_still_prints_the_same_figures_marked_void(client, vietnamese_note):
+def test_a_void_note_still_prints_the_same_figures_marked_void_under_a_file_name_that_says_void(client, vietnamese_note):
     client.post("/v1/contracts/acme-3cx/incidents?supersede=true",
                 json={**SEPTEMBER_3CX["incidents"][0], "id": "late", "started_at": "2026-09-20T09:00:00+07:00",
                       "ended_at": "2026-09-20T10:00:00+07:00"})
     client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-09", "supersede": True})
-    text = text_of(client.get(f"/v1/credit-notes/{vietnamese_note['number']}?format=pdf").data)
+    void = client.get(f"/v1/credit-notes/{vietnamese_note['number']}?format=pdf")
+    text = text_of(void.data)
     assert "ĐÃ HỦY" in text and "400.000\u00a0₫" in text
+    # another document than the one first delivered under that number, so not the same file name
+    assert void.headers["Content-Disposition"] == f'attachment; filename="{vietnamese_note["number"]}-void.pdf"'
 
 
 def test_the_pdf_prints_percentages_and_rates_with_every_digit_the_json_has(client):
