@@ -117,6 +117,10 @@ class ProblemApi(flask_smorest.Api):
     def _init_spec(self, *, extra_plugins=None, **options):
         super()._init_spec(extra_plugins=[*(extra_plugins or ()), RequestIdPlugin()], **options)
 
+    def _register_pagination_header(self):
+        """Nothing: no endpoint pages (a listing is whole), and smorest's header brought its
+        PaginationMetadata schema into openapi.yaml, describing a header the service never sends."""
+
     def _register_responses(self):
         for name, header in RESPONSE_HEADERS.items():
             self.spec.components.header(name, header, lazy=True)
