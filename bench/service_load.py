@@ -38,7 +38,7 @@ CREDITSVC = [sys.executable, "-m", "creditsvc.cli"]  # this interpreter's, wheth
 sys.path.insert(0, str(HERE))
 from typical_month import RECORD_LISTS, calculation_body, smaller_month  # noqa: E402
 
-SMALLER_SHARES = (0.5, 0.2, 0.1)  # --smaller: the same month with these shares of its records
+SMALLER_SHARES = ("0.5", "0.2", "0.1")  # --smaller: the same month with these shares of its records
 
 
 def free_port() -> int:
@@ -107,7 +107,14 @@ local f = io.open("{folder / f'{name}.json'}", "r"); wrk.body = f:read("*a"); f:
 
 
 def counts(body: dict) -> str:
-    return ", ".join(f"{name.replace('_', ' ')} {len(body[name])}" for name in RECORD_LISTS)
+    """The month's records, and the credits its statement gives (computed here, once)."""
+    from creditsvc.calculators.statement import compute_statement
+    from creditsvc.schemas.calculation import CalculationRequestSchema
+
+    statement = compute_statement(CalculationRequestSchema().load(body))
+    credits = sorted({line.kind for line in statement.lines if line.amount}) or ["none"]
+    return (", ".join(f"{name.replace('_', ' ')} {len(body[name])}" for name in RECORD_LISTS)
+            + f"; credits: {', '.join(credits)}")
 
 
 def main(seconds: int = 5, count: int = 3, stages: bool = False, smaller: bool = False) -> float | None:
