@@ -234,7 +234,9 @@ def credit_lines(uptime: UptimeResult | None, outage: OutageResult | None, fines
         # a billing system copies the line as it is: "1 block", "1 day", never "1 days"
         blocks = f"{outage.blocks} block{'' if outage.blocks == 1 else 's'}"
         days = f"{decimal_str(outage.credit_days)} day{'' if outage.credit_days == 1 else 's'}"
-        lines.append(Line("outage_credit", f"Critical outage: {blocks}, {days}", outage.credit_amount))
+        # capped: the days are what the cap leaves, not the blocks' ("6 blocks, 2.9032 days" read as an error)
+        capped = " (capped)" if outage.capped else ""
+        lines.append(Line("outage_credit", f"Critical outage: {blocks}, {days}{capped}", outage.credit_amount))
     for fine in fines.items if fines is not None else ():
         if fine.amount:
             lines.append(Line("repeat_bug_fine", f"Bug {fine.bug_id}, occurrence {fine.occurrence}", fine.amount))

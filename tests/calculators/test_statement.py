@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from creditsvc.calculators.money import decimal_str
 from creditsvc.calculators.outage import OutageResult
 from creditsvc.calculators.periods import explicit_period
 from creditsvc.calculators.statement import credit_lines
@@ -103,6 +104,9 @@ def test_the_credit_cap_limits_uptime_and_outage_credits_together_to_a_percent_o
     assert result.outage_credit.capped is True
     assert result.uptime.credit_amount + result.outage_credit.credit_amount <= Decimal("2000000")
     assert result.credit_total <= Decimal("2000000")
+    # the days the cap leaves, not the 6 blocks' 3: the line says why they disagree
+    [line] = [line for line in result.lines if line.kind == "outage_credit"]
+    assert line.description == f"Critical outage: 6 blocks, {decimal_str(result.outage_credit.credit_days)} days (capped)"
 
 
 def test_uptime_and_outage_credits_below_the_cap_are_not_cut():
