@@ -183,21 +183,24 @@ def test_a_contract_stored_before_the_rule_still_reads_and_its_terms_put_again_a
     assert client.get("/v1/contracts/dk-legacy").json == stored_before_the_rule
 
 
+def schema_decimals(schema, path=()):
+    """(path, field) of every StrictDecimal a schema loads, its nested schemas' too; "*" in a path is any
+    item of a list or map (a band, a priority)."""
+    for name, field in schema._declared_fields.items():
+        key = field.data_key or name
+        many = getattr(field, "inner", None) or getattr(field, "value_field", None)  # a list's, a map's
+        nested = getattr(field, "nested", None) or getattr(many, "nested", None)
+        if isinstance(field, StrictDecimal):
+            yield path + (key,), field
+        elif nested is not None:
+            yield from schema_decimals(nested() if isinstance(nested, type) else nested,
+                                       path + (key,) + (("*",) if many is not None else ()))
+
+
 def test_the_stored_policy_reading_rewrites_every_decimal_field_of_the_policy():
     # DECIMAL_PATHS must name every StrictDecimal of schema.py (amounts, percentages, hours, the
     # multiplier), or a stored " 800" or "+99.8" there stops reading
-    def decimals(schema, path=()):
-        for name, field in schema._declared_fields.items():
-            key = field.data_key or name
-            many = getattr(field, "inner", None) or getattr(field, "value_field", None)  # a list's, a map's
-            nested = getattr(field, "nested", None) or getattr(many, "nested", None)
-            if isinstance(field, StrictDecimal):
-                yield path + (key,)
-            elif nested is not None:
-                yield from decimals(nested() if isinstance(nested, type) else nested,
-                                    path + (key,) + (("*",) if many is not None else ()))
-
-    assert sorted(decimals(PolicySchema())) == sorted(DECIMAL_PATHS)
+    assert sorted(path for path, _ in schema_decimals(PolicySchema())) == sorted(DECIMAL_PATHS)
     stored = {"ticket_targets": {"priorities": {"P1": {"breach_credit": " 1"}, "P2": {}}}}
     assert _legacy_decimals(stored)["ticket_targets"]["priorities"] == {"P1": {"breach_credit": 1}, "P2": {}}
     assert stored["ticket_targets"]["priorities"]["P1"]["breach_credit"] == " 1"  # not changed in place
@@ -211,21 +214,11 @@ def test_the_stored_policy_reading_rewrites_every_decimal_field_of_the_policy():
 
 
 
-def request_decimals(schema, path=()):
-    """(path, field) of every StrictDecimal a schema loads, its nested schemas' too."""
-    for name, field in schema._declared_fields.items():
-        key = field.data_key or name
-        many = getattr(field, "inner", None) or getattr(field, "value_field", None)
-        nested = getattr(field, "nested", None) or getattr(many, "nested", None)
-        if isinstance(field, StrictDecimal):
-            yield ".".join(path + (key,)), field
-        elif nested is not None:
-            yield from request_decimals(nested() if isinstance(nested, type) else nested, path + (key,))
-
-
 # every decimal a request carries: a policy's (percentages, hours, the multiplier, amounts), a fee, km
-DECIMALS = [*request_decimals(PolicySchema(), ("policy",)), *request_decimals(ContractSchema(), ("contract",)),
-            *request_decimals(SupportCaseSchema(), ("support_case",))]
+DECIMALS = [(".".join(part for part in path if part != "*"), field)
+            for schema, name in ((PolicySchema(), "policy"), (ContractSchema(), "contract"),
+                                 (SupportCaseSchema(), "support_case"))
+            for path, field in schema_decimals(schema, (name,))]
 
 
 @pytest.mark.parametrize("text", TAKEN_BEFORE + ["1.", "+1", " 1", "1e1", "0.5 ", "\u0661", "1_0"], ids=repr)
