@@ -13,7 +13,7 @@ from ..policies import flatten_errors
 from ..calculators.errors import DomainError
 from ..schemas.contract import CONTRACT_ID, ContractSchema, StoredFeeSchema, StoredPolicySpec
 from ..schemas.fields import MONTH, MONTH_PATTERN, StrictBoolean, Timestamp
-from ..schemas.records import RECORD_SCHEMAS
+from ..schemas.records import RECORD_SCHEMAS, RECORD_SCHEMAS_AS_STORED
 from ..schemas.statement import (CreditNoteListSchema, CreditNoteSchema, RenewalSummarySchema, StatementSchema,
                                  dump_statement)
 from ..services import credit_notes, records, renewal
@@ -154,7 +154,9 @@ def _post_records(contract_id: str, kind: str, supersede: bool):
     try:
         loaded = schema.load(items, many=True)
     except ValidationError as error:
-        raise ValidationError(_relabel(flatten_errors(error.messages), batch)) from None
+        loaded = None if supersede else _as_stored_before_the_rule(contract_id, kind, items, error.messages)
+        if loaded is None:
+            raise ValidationError(_relabel(flatten_errors(error.messages), batch)) from None
     try:
         results = records.ingest(db.session(), contract_id, kind, loaded, supersede=supersede)
     except DomainError as refused:  # invalid for the contract, a conflict, a locked period, a fine too large
@@ -163,6 +165,25 @@ def _post_records(contract_id: str, kind: str, supersede: bool):
         raise
     counts = {status: sum(r["status"] == status for r in results) for status in ("created", "unchanged", "replaced")}
     return _created_or_ok({"items": results, **counts}, bool(counts["created"] or counts["replaced"]))
+
+
+def _as_stored_before_the_rule(contract_id: str, kind: str, items: list, refused: dict) -> list | None:
+    """The batch as a release before decimals had to match the spec's pattern read it, when every item
+    today's rules refuse is stored with that content: a support case stored with km " 12" and sent
+    again as it was first sent (a nightly sync) was a 422, where a PUT repeating stored terms is 200
+    (unchanged_under_older_rules). Those items are then "unchanged" and the rest go as usual. Only
+    without ?supersede: an item read the old way is never stored (a row changed meanwhile is a 409).
+    None: today's refusal stands."""
+    schema = RECORD_SCHEMAS_AS_STORED.get(kind)
+    if schema is None or not all(isinstance(index, int) for index in refused):
+        return None
+    try:
+        loaded = schema().load(items, many=True)
+    except ValidationError:
+        return None
+    if not records.all_stored_as_sent(db.session(), contract_id, kind, [loaded[index] for index in refused]):
+        return None
+    return loaded
 
 
 def _relabel(errors: dict, batch: bool) -> dict:

@@ -131,12 +131,21 @@ def legacy_decimal(value):
     return value
 
 
-class StoredTermsAmount(TermsAmount):
-    """TermsAmount as an earlier release read it (legacy_decimal): only for telling whether a PUT
-    repeats terms stored before the rule."""
+class AsReadBefore:
+    """Field mixin: a decimal read as an earlier release read it (legacy_decimal), then as the field
+    reads it. Only for telling whether a request repeats what was stored before the rule: a PUT of
+    stored terms (StoredTermsAmount), a support case sent again (schemas/records.py)."""
 
     def _deserialize(self, value, attr, data, **kwargs) -> Decimal:
         return super()._deserialize(legacy_decimal(value), attr, data, **kwargs)
+
+
+class StoredTermsAmount(AsReadBefore, TermsAmount):
+    """TermsAmount as an earlier release read it."""
+
+
+class StoredDecimal(AsReadBefore, StrictDecimal):
+    """StrictDecimal as an earlier release read it."""
 
 
 class Percent(StrictDecimal):

@@ -50,6 +50,15 @@ def _same_content(kind: str, row, item, content_hash: str) -> bool:
     return kind == "tickets" and len(item.pauses) > 1 and row.content_hash == digest(_as_sent(kind, item))
 
 
+def all_stored_as_sent(session: Session, contract_id: str, kind: str, items: list) -> bool:
+    """Whether the contract holds every one of these loaded records with this same content."""
+    model = models.RECORD_MODELS[kind]
+    rows = {row.id: row for row in session.execute(
+        select(model).where(model.contract_id == contract_id, model.id.in_([item.id for item in items]))).scalars()}
+    return all(item.id in rows and _same_content(kind, rows[item.id], item, digest(canonical(kind, item)))
+               for item in items)
+
+
 def _columns(kind: str, record) -> dict[str, Any]:
     if kind == "incidents":
         return dict(started_at=record.started_at, ended_at=record.ended_at, severity=record.severity,

@@ -6,14 +6,17 @@ repeating their terms is 200 (as tests/api/test_amount_text.py shows for amounts
 import copy
 import json
 from datetime import datetime, timezone
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
 
 from creditsvc import db
 from creditsvc.canonical import digest, plain
+from creditsvc.calculators.records import SupportCase
 from creditsvc.db import models
 from creditsvc.policies import deep_merge, template_document
+from creditsvc.services.records import ingest
 from tests.api.conftest import CONTRACT_3CX, CONTRACT_DK, OCTOBER_DK, SEPTEMBER_3CX
 from tests.api.test_amount_text import SAYS_NUMBER as SAYS  # none of these is an amount
 
@@ -218,3 +221,63 @@ def test_a_contract_stored_before_the_rule_still_reads_and_its_terms_put_again_a
     assert elsewhere.status_code == 422 and set(elsewhere.json["errors"]) == set(changed.json["errors"])
     assert client.post("/v1/calculations", json={**body_for(sent), "period": month}).status_code == 422
     assert client.get(f"/v1/contracts/{contract_id}").json == document
+
+
+SENT_BEFORE = {**CASE, "km": " 12", "description": "Nulstilling"}  # as a release before the rule took it
+
+
+def store_case_as_before(app) -> None:
+    """SENT_BEFORE as that release stored it: Decimal(" 12") is 12."""
+    case = SupportCase(SENT_BEFORE["id"], datetime(2026, 10, 6, 13, 30, tzinfo=timezone.utc),
+                       datetime(2026, 10, 6, 14, 30, tzinfo=timezone.utc), "2", Decimal(" 12"), "Nulstilling")
+    with app.app_context():
+        assert ingest(db.session(), "dk-support", "support_cases", [case])[0]["status"] == "created"
+
+
+def stored_cases(app) -> dict[str, tuple]:
+    with app.app_context():
+        return {row.id: (row.km, row.ended_at, row.content_hash, row.updated_at)
+                for row in db.session().execute(select(models.SupportCase)).scalars()}
+
+
+@pytest.mark.parametrize("km", [" 12", "+12", "12.", "1.2e1", "12\n"])
+def test_a_support_case_stored_before_the_rule_and_sent_again_as_then_is_200_unchanged(client, app, km):
+    assert client.put("/v1/contracts/dk-support", json=CONTRACT_DK).status_code == 201
+    store_case_as_before(app)
+    before = stored_cases(app)
+    again = client.post("/v1/contracts/dk-support/support-cases", json={**SENT_BEFORE, "km": km})  # a nightly sync
+    assert again.status_code == 200, again.json
+    assert again.json["unchanged"] == 1 and again.json["items"][0]["record"]["km"] == "12"
+    # in a batch with a new case: the old one unchanged, the new one stored
+    new = {**CASE, "id": "case-new", "km": "3"}
+    batch = client.post("/v1/contracts/dk-support/support-cases", json={"items": [{**SENT_BEFORE, "km": km}, new]})
+    assert batch.status_code == 201, batch.json
+    assert [(item["id"], item["status"]) for item in batch.json["items"]] == [("case-km", "unchanged"),
+                                                                               ("case-new", "created")]
+    after = stored_cases(app)
+    assert after.pop("case-new")[0] == Decimal(3) and after == before
+
+
+def test_a_lenient_km_is_still_refused_for_a_new_case_a_changed_one_or_a_supersede(client, app):
+    assert client.put("/v1/contracts/dk-support", json=CONTRACT_DK).status_code == 201
+    store_case_as_before(app)
+    before = stored_cases(app)
+    refusals = {
+        "a new case": ({**SENT_BEFORE, "id": "case-other"}, ""),
+        "another end": ({**SENT_BEFORE, "ended_at": "2026-10-06T16:45:00+02:00"}, ""),
+        "another km": ({**SENT_BEFORE, "km": " 13"}, ""),
+        "asked to supersede": (SENT_BEFORE, "?supersede=true"),
+    }
+    for name, (body, query) in refusals.items():
+        posted = client.post(f"/v1/contracts/dk-support/support-cases{query}", json=body)
+        assert posted.status_code == 422 and posted.json["errors"] == {"km": SAYS}, (name, posted.json)
+        batch = client.post(f"/v1/contracts/dk-support/support-cases{query}",
+                            json={"items": [{**CASE, "id": "case-new"}, body]})
+        assert batch.status_code == 422 and batch.json["errors"] == {"items.1.km": SAYS}, (name, batch.json)
+    # another contract holds no such case, and an error elsewhere in the item stands beside the km's
+    assert client.put("/v1/contracts/dk-other", json={**CONTRACT_DK, "id": "dk-other"}).status_code == 201
+    elsewhere = client.post("/v1/contracts/dk-other/support-cases", json=SENT_BEFORE)
+    assert elsewhere.status_code == 422 and elsewhere.json["errors"] == {"km": SAYS}, elsewhere.json
+    wrong = client.post("/v1/contracts/dk-support/support-cases", json={**SENT_BEFORE, "level": 3})
+    assert wrong.status_code == 422 and set(wrong.json["errors"]) == {"km", "level"}, wrong.json
+    assert stored_cases(app) == before
