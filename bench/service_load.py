@@ -13,7 +13,8 @@ dump replaced by results computed once (bench/_floor_server.py): what the stack 
 gunicorn, Flask, the key check, reading and parsing 12 kB of JSON, writing 12 kB back). Its ratio is
 the most the endpoint could reach with free calculations. With `--stages`, three more servers each
 make one stage free (the load, the calculation, the dump), to show what each stage costs. With
-`--smaller`, the same server is then measured on the typical month cut to a half, a fifth and a tenth
+`--smaller`, the same server is then measured on the typical month cut to a half, a third (10
+incidents, the month issue 3's stored-statements target gives each contract), a fifth and a tenth
 of its records (bench/typical_month.py's smaller_month): the figures for planners deciding what a
 typical month is.
 """
@@ -38,7 +39,8 @@ CREDITSVC = [sys.executable, "-m", "creditsvc.cli"]  # this interpreter's, wheth
 sys.path.insert(0, str(HERE))
 from typical_month import RECORD_LISTS, calculation_body, smaller_month  # noqa: E402
 
-SMALLER_SHARES = ("0.5", "0.2", "0.1")  # --smaller: the same month with these shares of its records
+# --smaller: the same month with these shares of its records; a third keeps 10 of its 30 incidents
+SMALLER_SHARES = ("1/2", "1/3", "1/5", "1/10")
 
 
 def free_port() -> int:
@@ -134,7 +136,7 @@ def main(seconds: int = 5, count: int = 3, stages: bool = False, smaller: bool =
         for share in SMALLER_SHARES if smaller else ():
             body = smaller_month(share)
             report(f"  a smaller month ({counts(body)})",
-                   *rounds(base, post_script(folder, f"share-{share}", key, body), seconds, count))
+                   *rounds(base, post_script(folder, f"share-{share.replace('/', '-of-')}", key, body), seconds, count))
     floor = [sys.executable, str(HERE / "_floor_server.py")]
     with serving(floor, {**env, "CREDITSVC_BENCH_FREE": "load,compute,dump"}) as base:
         report("  floor, calculations precomputed", *rounds(base, script, seconds, count))

@@ -53,8 +53,8 @@ RECORD_LISTS = ("incidents", "support_cases", "tickets", "bug_occurrences")
 
 
 def smaller_month(share: str) -> dict:
-    """The typical month with `share` ("0.5") of each kind of record, rounded up: every n-th record of
-    each list, so the mix of severities, causes, levels and priorities stays the month's. The bug
+    """The typical month with `share` ("1/3", "0.5") of each kind of record, rounded up: every n-th
+    record of each list, so the mix of severities, causes, levels and priorities stays the month's. The bug
     occurrences are taken from one bug's first (at least two), so a repeat still costs a fine. Fewer
     incidents can leave too little critical downtime for an outage credit (bench/service_load.py prints
     the credits each month gives). What a typical month is, is the planners' question: the seeds
