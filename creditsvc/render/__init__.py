@@ -13,7 +13,7 @@ import re
 import threading
 from collections.abc import Callable
 from datetime import datetime
-from decimal import Context, localcontext
+from decimal import Context, Decimal, localcontext
 from functools import lru_cache
 from importlib import resources
 from time import perf_counter
@@ -202,6 +202,26 @@ def period_label(period: dict[str, Any], fmt: Formatter) -> str:
     return f"{first.isoformat()}–{last.isoformat()}"
 
 
+def credit_rows(statement: dict[str, Any]) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
+    """Each of the statement's credit lines with the fine or the ticket it credits (None for the others),
+    for the Credits table to name its bug and occurrence or its ticket: the JSON's lines say so only in
+    their English description. The lines are the fines with an amount, then the tickets with a breach
+    credit, each in the statement's order (calculators/statement.py `credit_lines`); lines that do not
+    match those (no statement of ours) name nothing rather than another line's bug or ticket."""
+    def credited(items: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+        return [item for item in items if item.get(key) is not None and Decimal(item[key])]
+
+    lines = statement.get("lines") or []
+    subjects = {"repeat_bug_fine": credited(((statement.get("repeat_bug_fines") or {}).get("items") or []), "amount"),
+                "ticket_breach_credit": credited(((statement.get("tickets") or {}).get("items") or []),
+                                                 "breach_credit")}
+    for kind, items in subjects.items():
+        if len(items) != sum(line["kind"] == kind for line in lines):
+            subjects[kind] = []
+    taken = {kind: iter(items) for kind, items in subjects.items()}
+    return [(line, next(taken[line["kind"]], None) if line["kind"] in taken else None) for line in lines]
+
+
 def render_pdf(statement: dict[str, Any], contract: dict[str, Any], locale: str, *,
                seller: dict[str, Any] | None = None, note: dict[str, Any] | None = None,
                fetcher: AssetFetcher | None = None, as_of: datetime | None = None,
@@ -222,7 +242,7 @@ def render_pdf(statement: dict[str, Any], contract: dict[str, Any], locale: str,
     with localcontext(Context(prec=100)):  # Babel formats in the current context: 28 digits would round
         html = template.render(s=statement, contract=contract, customer=contract.get("customer") or {},
                                seller=seller or {}, note=note, fmt=fmt, locale=locale, as_of=as_of,
-                               applied=credit_application(statement),
+                               applied=credit_application(statement), credit_rows=credit_rows(statement),
                                document_number=(note or {}).get("number") or
                                f"{statement['contract_id']} {period_label(statement['period'], fmt)}")
     attached = json.dumps({**statement, **(note or {})}, ensure_ascii=False, indent=2)

@@ -208,7 +208,7 @@ def test_a_danish_credit_for_a_missed_resolution_target_does_not_call_it_a_misse
     ticket = client.post("/v1/calculations", json=body).json["tickets"]["items"][0]
     assert ticket["response"] is None and ticket["resolution"]["status"] == "breached" and ticket["breach_credit"]
     text = text_of(client.post("/v1/calculations?format=pdf&lang=da", json=body).data)
-    assert "Overskredet svar- eller løsningstid 100.000\u00a0₫" in text and "svartid" not in text
+    assert "Overskredet svar- eller løsningstid, sag T-1002 100.000\u00a0₫" in text and "svartid" not in text
 
 
 def test_a_danish_document_names_oneoffice_dk_priorities_as_its_danish_contract_does(client):
