@@ -103,7 +103,14 @@ def environment(locale: str) -> Environment:
                       extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True)
     env.install_gettext_translations(translations(locale), newstyle=True)
     env.filters["css_string"] = css_string
+    env.filters["unbroken"] = unbroken
     return env
+
+
+def unbroken(text: str) -> str:
+    """Text whose spaces are no-break ones: a figure and its unit ("15 min") on one line, never the 15
+    at the end of one and "min" on the next."""
+    return text.replace(" ", "\u00a0")
 
 
 def css_string(text: str) -> Markup:

@@ -133,13 +133,18 @@ class Formatter:
             text += f" {local.tzname()}"
         return text
 
-    def duration(self, seconds: int | None) -> str:
-        """Hours and minutes, h:mm, the form time sheets use in every locale here."""
+    def duration_parts(self, seconds: int | None) -> list[tuple[str, str]]:
+        """A duration's whole hours, minutes and seconds, the parts that are not 0, each as (unit, figure)
+        with the locale's digits: 4,530 s is [("h", "1"), ("min", "15"), ("s", "30")] and nothing is 0 min.
+        base.html words the units from the catalog ("1 h 15 min 30 s", "1 giờ 15 phút 30 giây"): "h:mm"
+        read as a time of day ("0:15", "vi phạm (19:00 / 16:00)"). Exact, as durations are whole seconds:
+        Babel's format_timedelta rounds (4,530 s is "1 hour") and says days and months for hours."""
         if seconds is None:
-            return ""
+            return []
         hours, rest = divmod(int(seconds), 3600)
         minutes, secs = divmod(rest, 60)
-        return f"{hours}:{minutes:02d}" + (f":{secs:02d}" if secs else "")
+        parts = [(unit, self.number(value)) for unit, value in (("h", hours), ("min", minutes), ("s", secs)) if value]
+        return parts or [("min", self.number(0))]
 
 
 def _unspaced_sign(symbol: str) -> list[re.Pattern]:

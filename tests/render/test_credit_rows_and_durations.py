@@ -1,11 +1,13 @@
 """What a document audit found in the PDFs' text: Credits rows that did not say which fine or ticket
 they credit, durations printed like clock times, and counts without the locale's digit grouping."""
 import copy
+import re
 
 import pytest
 
 from creditsvc import render
-from tests.api.conftest import SEPTEMBER_3CX
+from creditsvc.render.formatting import Formatter
+from tests.api.conftest import OCTOBER_DK, SEPTEMBER_3CX
 from tests.render.test_documents import VIETNAMESE, money, squeezed, store, text_of
 
 NBSP = "\u00a0"
@@ -90,3 +92,80 @@ def test_a_fine_of_no_amount_has_no_credits_row_and_the_rows_after_it_keep_their
     assert [subject for _, subject in render.credit_rows(statement)] == [None, None, statement["tickets"]["items"][2],
                                                                          None]
     assert render.credit_rows({"lines": []}) == []
+
+
+@pytest.mark.parametrize("lang, quantities", [
+    ("en", ["15 min", "30 min", "1 h 15 min 30 s"]),
+    ("vi", ["15 phút", "30 phút", "1 giờ 15 phút 30 giây"]),
+    ("da", ["15 min.", "30 min.", "1 t. 15 min. 30 sek."]),
+])
+def test_support_quantities_print_as_durations_to_the_second_not_as_clock_times(client, lang, quantities):
+    # "0:15" and "0:30" in the quantity column read as a quarter and half past midnight
+    body = copy.deepcopy(OCTOBER_DK)
+    body["support_cases"].append({"id": "case-3", "started_at": "2026-10-07T09:00:00+02:00",
+                                  "ended_at": "2026-10-07T10:15:30+02:00", "level": 1})  # 4,530 s, business hours
+    statement = client.post("/v1/calculations", json=body).json
+    assert [line["seconds"] for line in statement["support"]["lines"] if line["kind"] != "mileage"] == \
+        [900, 1800, 1800, 4530]
+    text = pdf_text(client, body, lang)
+    for quantity in quantities:
+        assert squeezed(quantity) in squeezed(text), (lang, quantity)
+    assert not re.search(r"(?<![\d:])(0:15|0:30|1:15:30)(?![\d:])", text)  # the times of day are 10:15:30
+
+
+@pytest.mark.parametrize("lang, response, resolution", [
+    ("en", "breached (1 h 10 min / 30 min)", "breached (9 h / 6 h)"),
+    ("vi", "vi phạm (1 giờ 10 phút / 30 phút)", "vi phạm (9 giờ / 6 giờ)"),
+    ("da", "overskredet (1 t. 10 min. / 30 min.)", "overskredet (9 t. / 6 t.)"),
+])
+def test_a_tickets_elapsed_and_target_times_print_as_durations(client, lang, response, resolution):
+    text = squeezed(pdf_text(client, one_office(), lang))
+    assert squeezed(response) in text and squeezed(resolution) in text, lang
+    assert "1:10/0:30" not in text and "9:00/6:00" not in text
+
+
+@pytest.mark.parametrize("lang, expected", [("en", "breached (19 h / 16 h)"), ("vi", "vi phạm (19 giờ / 16 giờ)"),
+                                            ("da", "overskredet (19 t. / 16 t.)")])
+def test_a_business_day_ticket_target_prints_as_hours_not_as_a_time_of_day(client, lang, expected):
+    # 3CX P4: "2 Ngày — Tính theo ngày làm việc", 2 x 8 business hours; it printed "vi phạm (19:00 / 16:00)"
+    body = copy.deepcopy(SEPTEMBER_3CX)
+    body["contract"] = {**body["contract"], "policy": {"template": "3cx-vn", "overrides": {
+        "ticket_targets": {"priorities": {"P4": {"breach_credit": "100000"}}}}}}
+    body["tickets"] = [{"id": "T-1002", "priority": "P4", "opened_at": "2026-09-11T15:00:00+07:00",
+                        "resolved_at": "2026-09-15T10:00:00+07:00"}]
+    resolution = client.post("/v1/calculations", json=body).json["tickets"]["items"][0]["resolution"]
+    assert (resolution["elapsed_seconds"], resolution["target_seconds"]) == (19 * 3600, 16 * 3600)
+    text = pdf_text(client, body, lang)
+    assert squeezed(expected) in squeezed(text) and "19:00" not in text and "16:00" not in text
+
+
+@pytest.mark.parametrize("lang, service, downtime, excluded", [
+    ("en", "Service time 4,344\u00a0h", "Downtime 2\u00a0h 30\u00a0min", "Excluded time 0\u00a0min"),
+    ("vi", "Thời gian dịch vụ 4.344\u00a0giờ", "Thời gian gián đoạn 2\u00a0giờ 30\u00a0phút",
+     "Thời gian được loại trừ 0\u00a0phút"),
+    ("da", "Tjenestetid 4.344\u00a0t.", "Nedetid 2\u00a0t. 30\u00a0min.", "Undtaget tid 0\u00a0min."),
+])
+def test_uptime_times_are_hours_and_minutes_in_the_locales_digits_each_figure_joined_to_its_unit(
+        client, lang, service, downtime, excluded):
+    # a six-month period printed "4344:00": neither grouped nor, to a reader, a duration
+    body = copy.deepcopy(SEPTEMBER_3CX)
+    body["period"] = {"start": "2026-01-01T00:00:00+07:00", "end": "2026-07-01T00:00:00+07:00"}
+    body["tickets"] = []
+    body["incidents"] = [{**body["incidents"][0], "started_at": "2026-03-10T09:00:00+07:00",
+                          "ended_at": "2026-03-10T11:30:00+07:00"}]
+    uptime = client.post("/v1/calculations", json=body).json["uptime"]
+    assert (uptime["service_seconds"], uptime["downtime_seconds"], uptime["excluded_seconds"]) == (4344 * 3600, 9000, 0)
+    text = pdf_text(client, body, lang)
+    for expected in (service, downtime, excluded):
+        assert expected in text, (lang, expected)
+
+
+def test_a_duration_is_exact_to_the_second_in_the_locales_digits():
+    # format_timedelta says "1 hour" for 4,530 s and "4 months" for 4,344 h: a document must not round
+    fmt = Formatter("da", "DKK", "Europe/Copenhagen")
+    assert fmt.duration_parts(4530) == [("h", "1"), ("min", "15"), ("s", "30")]
+    assert fmt.duration_parts(86399) == [("h", "23"), ("min", "59"), ("s", "59")]
+    assert fmt.duration_parts(3600 * 4344 + 1) == [("h", "4.344"), ("s", "1")]
+    assert fmt.duration_parts(0) == [("min", "0")]
+    assert fmt.duration_parts(None) == []
+    assert Formatter("en", "VND", "UTC").duration_parts(3600 * 12345) == [("h", "12,345")]
