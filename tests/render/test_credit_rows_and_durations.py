@@ -169,3 +169,37 @@ def test_a_duration_is_exact_to_the_second_in_the_locales_digits():
     assert fmt.duration_parts(0) == [("min", "0")]
     assert fmt.duration_parts(None) == []
     assert Formatter("en", "VND", "UTC").duration_parts(3600 * 12345) == [("h", "12,345")]
+
+
+@pytest.mark.parametrize("lang, blocks, downtime", [("en", "Blocks 1,056", "Critical downtime 264\u00a0h"),
+                                                    ("vi", "Số khối 1.056", "Thời gian dừng hoạt động 264\u00a0giờ"),
+                                                    ("da", "Blokke 1.056", "Kritisk nedetid 264\u00a0t.")])
+def test_outage_blocks_are_grouped_as_the_locale_groups_digits(client, lang, blocks, downtime):
+    # "Số khối 1056" beside "20.000.000 ₫"
+    body = one_office(outage_credit={"block_hours": "0.25"})
+    body["tickets"], body["bug_occurrences"] = [], []
+    body["incidents"] = [{**SEPTEMBER_3CX["incidents"][0], "started_at": "2026-09-02T00:00:00+07:00",
+                          "ended_at": "2026-09-13T00:00:00+07:00"}]  # 264 h: 1,056 quarter-hour blocks
+    assert client.post("/v1/calculations", json=body).json["outage_credit"]["blocks"] == 1056
+    text = pdf_text(client, body, lang)
+    assert blocks in text and downtime in text, lang
+
+
+@pytest.mark.parametrize("lang, fine, row", [
+    ("en", "BUG-7 1,001 02/09/2026 07:00", "Repeat-bug fine: bug BUG-7, occurrence 1,001"),
+    ("vi", "BUG-7 1.001 02/09/2026 07:00", "Phạt lỗi lặp lại: lỗi BUG-7, lần thứ 1.001"),
+    ("da", "BUG-7 1.001 02.09.2026 02:00", "Bod for gentaget fejl: fejl BUG-7, forekomst 1.001"),
+])
+def test_occurrence_numbers_are_grouped_as_the_locale_groups_digits(client, lang, fine, row):
+    body = one_office(repeat_bug_fines={"multiplier": "1"})
+    body["tickets"] = []
+    body["bug_occurrences"] = [{"id": f"a{k}", "bug_id": "BUG-7",
+                                "occurred_at": f"2026-08-{1 + k // 100:02d}T{k % 100 // 60:02d}:{k % 60:02d}:00Z"}
+                               for k in range(1000)] + \
+                              [{"id": "b1", "bug_id": "BUG-7", "occurred_at": "2026-09-02T00:00:00Z"}]
+    if lang == "da":
+        body["contract"]["timezone"] = "Europe/Copenhagen"
+    items = client.post("/v1/calculations", json=body).json["repeat_bug_fines"]["items"]
+    assert [item["occurrence"] for item in items] == [1001]
+    text = pdf_text(client, body, lang)
+    assert fine in text and squeezed(row) in squeezed(text), lang
