@@ -952,3 +952,31 @@ def test_a_final_preview_says_as_of_too_and_a_note_does_not(client):
     number = client.post("/v1/contracts/acme-3cx/credit-notes", json={"period": "2026-09"}).json["number"]
     note = text_of(client.get(f"/v1/credit-notes/{number}?format=pdf").data)
     assert number in note and "Tính đến" not in note
+
+
+FINES_HEADER, CREDITS_HEADER = "Bug Occurrence Occurred Amount", "Rule Amount"
+
+
+def test_a_total_never_stands_alone_at_the_top_of_a_page_under_the_repeated_heading(client):
+    # With 28 fines the credit total fell alone onto page 3, under the table's repeated heading: a total
+    # without a row above it reads as another table's. The fines' total and a support table's subtotal,
+    # VAT and total keep with their last row alike.
+    split = set()
+    for count in range(20, 31):
+        body = copy.deepcopy(SEPTEMBER_3CX)
+        body["contract"] = {**VIETNAMESE, "policy": {"template": "1office"}}
+        body["tickets"] = []
+        body["bug_occurrences"] = [{"id": f"b{k}", "bug_id": f"B{k % 2}",
+                                    "occurred_at": f"2026-09-{1 + k % 28:02d}T0{k % 10}:00:00Z"} for k in range(count)]
+        response = client.post("/v1/calculations?format=pdf&lang=en", json=body)
+        assert response.status_code == 200, response.json
+        pages = [page.splitlines() for page in pages_of(response.data)]
+        for number, lines in enumerate(pages):
+            for index, line in enumerate(lines):
+                if line.startswith(("Credit total ", "Total ")):
+                    assert index > 0 and lines[index - 1] not in (FINES_HEADER, CREDITS_HEADER), (count, number, line)
+                    # the table began on the page before and goes on here to its total: a break near it
+                    header = CREDITS_HEADER if line.startswith("Credit") else FINES_HEADER
+                    if number and header in lines[:index] and any(header in page for page in pages[number - 1]):
+                        split.add(header)
+    assert split == {FINES_HEADER, CREDITS_HEADER}  # both tables broke near their total at least once
