@@ -62,10 +62,11 @@ def _locale(contract: dict) -> str:
 
 
 def _render(statement: dict, contract: dict, locale: str, note: dict | None, seller: dict | None,
-            as_of: datetime | None = None) -> bytes:
+            as_of: datetime | None = None, history: dict | None = None) -> bytes:
     db.end_transaction()  # nothing below reads the database; rendering takes a while
     return render.render_pdf(statement, contract, locale, note=note, observe=observe_pdf_render, as_of=as_of,
-                             seller=seller if seller is not None else current_app.config["SELLER"])
+                             seller=seller if seller is not None else current_app.config["SELLER"],
+                             history=history)
 
 
 def _pdf(pdf: bytes, statement: dict, contract: dict, locale: str, note: dict | None) -> Response:
@@ -89,6 +90,9 @@ def note_pdf_response(note) -> Response:
     number, status, locale = note.number, note.status, _locale(inputs["contract"])
     pdf = credit_notes.stored_document(db.session(), number, locale, status)
     if pdf is None:
-        pdf = _render(statement, inputs["contract"], locale, body, inputs.get("seller") or {})
+        # read before the render ends the transaction, and only for a document not kept yet: one kept
+        # stays the bytes first delivered
+        history = credit_notes.document_history(db.session(), note)
+        pdf = _render(statement, inputs["contract"], locale, body, inputs.get("seller") or {}, history=history)
         pdf = credit_notes.keep_document(db.session(), number, locale, status, pdf)
     return _pdf(pdf, statement, inputs["contract"], locale, body)

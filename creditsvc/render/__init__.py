@@ -232,14 +232,17 @@ def credit_rows(statement: dict[str, Any]) -> list[tuple[dict[str, Any], dict[st
 def render_pdf(statement: dict[str, Any], contract: dict[str, Any], locale: str, *,
                seller: dict[str, Any] | None = None, note: dict[str, Any] | None = None,
                fetcher: AssetFetcher | None = None, as_of: datetime | None = None,
+               history: dict[str, Any] | None = None,
                observe: Callable[[float, float], None] | None = None) -> bytes:
     """A statement (or, with `note`, a credit note) as PDF/A-3b with its JSON attached.
 
     `statement` is the statement JSON exactly as served; `contract` the contract document; `as_of` the
     instant a preview was computed as of, which a provisional one prints by its status (the JSON does
-    not hold it: a note's frozen statement must not change with the day it is recomputed). `observe`,
-    if given, is told (seconds rendering, seconds waiting for the process's render lock) when done:
-    under load the wait can be the larger, and a render time that held it told of neither.
+    not hold it: a note's frozen statement must not change with the day it is recomputed). `history` is
+    a note's `credit_notes.document_history`: when a void note was voided; printed, never attached, as
+    the attachment is the note's JSON as served, which does not hold it. `observe`, if given, is told
+    (seconds rendering, seconds waiting for the process's render lock) when done: under load the wait
+    can be the larger, and a render time that held it told of neither.
     """
     began = perf_counter()
     fonts, stylesheet = _font_config()
@@ -249,6 +252,7 @@ def render_pdf(statement: dict[str, Any], contract: dict[str, Any], locale: str,
     with localcontext(Context(prec=100)):  # Babel formats in the current context: 28 digits would round
         html = template.render(s=statement, contract=contract, customer=contract.get("customer") or {},
                                seller=seller or {}, note=note, fmt=fmt, locale=locale, as_of=as_of,
+                               voided_at=(history or {}).get("voided_at"),
                                applied=credit_application(statement), credit_rows=credit_rows(statement),
                                document_number=(note or {}).get("number") or
                                f"{statement['contract_id']} {period_label(statement['period'], fmt)}")

@@ -52,6 +52,19 @@ def get_note(session: Session, number: str) -> CreditNote:
     return note
 
 
+def document_history(session: Session, note: CreditNote) -> dict[str, Any]:
+    """What a note's PDF prints of the notes beside it, which its JSON does not hold (and must not: api.md
+    fixes it): when a void note was voided (`voided_at`: the issue of the note superseding it, whose
+    transaction voided this one; no column of its own). It comes from what notes never change, so the
+    same document renders the same whenever it is first asked."""
+    voided_at = None
+    if note.superseded_by:
+        issued_at = session.execute(select(CreditNote.issued_at)
+                                    .where(CreditNote.number == note.superseded_by)).scalar_one_or_none()
+        voided_at = _utc_text(issued_at) if issued_at is not None else None
+    return {"voided_at": voided_at}
+
+
 def stored_document(session: Session, number: str, locale: str, status: str) -> bytes | None:
     """A note's PDF in that language as first delivered in that status, or None."""
     document = session.get(CreditNoteDocument, (number, locale, status))
