@@ -239,10 +239,11 @@ def render_pdf(statement: dict[str, Any], contract: dict[str, Any], locale: str,
     `statement` is the statement JSON exactly as served; `contract` the contract document; `as_of` the
     instant a preview was computed as of, which a provisional one prints by its status (the JSON does
     not hold it: a note's frozen statement must not change with the day it is recomputed). `history` is
-    a note's `credit_notes.document_history`: when a void note was voided; printed, never attached, as
-    the attachment is the note's JSON as served, which does not hold it. `observe`, if given, is told
-    (seconds rendering, seconds waiting for the process's render lock) when done: under load the wait
-    can be the larger, and a render time that held it told of neither.
+    a note's `credit_notes.document_history`: when a void note was voided, and the note a correction
+    voids with the difference it makes; printed, never attached, as the attachment is the note's JSON
+    as served, which holds neither. `observe`, if given, is told (seconds rendering, seconds waiting
+    for the process's render lock) when done: under load the wait can be the larger, and a render time
+    that held it told of neither.
     """
     began = perf_counter()
     fonts, stylesheet = _font_config()
@@ -253,6 +254,7 @@ def render_pdf(statement: dict[str, Any], contract: dict[str, Any], locale: str,
         html = template.render(s=statement, contract=contract, customer=contract.get("customer") or {},
                                seller=seller or {}, note=note, fmt=fmt, locale=locale, as_of=as_of,
                                voided_at=(history or {}).get("voided_at"),
+                               corrects=(history or {}).get("corrects"),
                                applied=credit_application(statement), credit_rows=credit_rows(statement),
                                document_number=(note or {}).get("number") or
                                f"{statement['contract_id']} {period_label(statement['period'], fmt)}")

@@ -13,7 +13,8 @@ from decimal import Decimal
 
 from babel.dates import format_date, format_time
 from babel import Locale
-from babel.numbers import format_currency, format_decimal, format_percent, get_currency_symbol, get_group_symbol
+from babel.numbers import (format_currency, format_decimal, format_percent, get_currency_symbol, get_group_symbol,
+                           get_minus_sign_symbol, get_plus_sign_symbol)
 from markupsafe import Markup, escape
 
 from ..calculators.money import round_money
@@ -43,12 +44,24 @@ class Formatter:
         if "#,##0" not in self._percent_pattern:
             raise ValueError(f"unexpected percent pattern for {locale}: {self._percent_pattern!r}")
         self._unspaced = _unspaced_sign(get_currency_symbol(currency, locale))
+        self._minus, self._plus = get_minus_sign_symbol(locale), get_plus_sign_symbol(locale)
 
     def money(self, amount: str | Decimal | None) -> str:
         if amount is None:
             return ""
         return self._wrappable(self._spaced(format_currency(round_money(Decimal(amount), self.currency),
                                                             self.currency, locale=self.locale)))
+
+    def signed_money(self, amount: str | Decimal | None) -> str:
+        """A difference of two amounts, signed either way: +₫800,000 or -₫800,000 (0 has no sign). The
+        plus stands where the locale writes the minus (before the sign in en, -800.000 ₫ in vi and da)."""
+        if amount is None:
+            return ""
+        value = round_money(Decimal(amount), self.currency)
+        if value <= 0:
+            return self.money(value)
+        negative = self._spaced(format_currency(value.copy_negate(), self.currency, locale=self.locale))
+        return self._wrappable(negative.replace(self._minus, self._plus, 1))
 
     def _spaced(self, text: str) -> str:
         """CLDR's currency spacing, which Babel leaves out: a sign whose end at the digits is a letter is

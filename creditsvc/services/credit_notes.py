@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from .. import clock
 from ..calculators.errors import DomainError
-from ..calculators.money import decimal_str, round_money
+from ..calculators.money import decimal_str, round_money, sum_money
 from ..canonical import canonical_json
 from ..db.models import CreditNote, CreditNoteDocument, NumberSeries
 from ..policies import load_stored_policy
@@ -55,14 +55,23 @@ def get_note(session: Session, number: str) -> CreditNote:
 def document_history(session: Session, note: CreditNote) -> dict[str, Any]:
     """What a note's PDF prints of the notes beside it, which its JSON does not hold (and must not: api.md
     fixes it): when a void note was voided (`voided_at`: the issue of the note superseding it, whose
-    transaction voided this one; no column of its own). It comes from what notes never change, so the
-    same document renders the same whenever it is first asked."""
-    voided_at = None
+    transaction voided this one; no column of its own) and, for a correction, the note it voids
+    (`corrects`: that number, that credit total and this total minus that one, Decimal money). Both
+    come from what notes never change, so the same document renders the same whenever it is first asked."""
+    voided_at = corrects = None
     if note.superseded_by:
         issued_at = session.execute(select(CreditNote.issued_at)
                                     .where(CreditNote.number == note.superseded_by)).scalar_one_or_none()
         voided_at = _utc_text(issued_at) if issued_at is not None else None
-    return {"voided_at": voided_at}
+    if note.supersedes:
+        old = session.execute(select(CreditNote.credit_total, CreditNote.currency)
+                              .where(CreditNote.number == note.supersedes)).one_or_none()
+        if old is not None and old.currency == note.currency:  # a contract's currency is locked once it has notes
+            old_total = round_money(old.credit_total, old.currency)
+            new_total = round_money(note.credit_total, note.currency)
+            corrects = {"number": note.supersedes, "credit_total": old_total,
+                        "difference": sum_money([new_total, old_total.copy_negate()], note.currency)}
+    return {"voided_at": voided_at, "corrects": corrects}
 
 
 def stored_document(session: Session, number: str, locale: str, status: str) -> bytes | None:
