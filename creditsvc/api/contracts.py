@@ -175,7 +175,9 @@ def _as_stored_before_the_rule(contract_id: str, kind: str, items: list, refused
     without ?supersede: an item read the old way is never stored (a row changed meanwhile is a 409).
     None: today's refusal stands."""
     schema = RECORD_SCHEMAS_AS_STORED.get(kind)
-    if schema is None or not all(isinstance(index, int) for index in refused):
+    # an id no contract can have (a NUL, which PostgreSQL refuses to compare) holds nothing to look up
+    if schema is None or not CONTRACT_ID.regex.fullmatch(contract_id) or \
+            not all(isinstance(index, int) for index in refused):
         return None
     try:
         loaded = schema().load(items, many=True)

@@ -692,6 +692,11 @@ def test_an_id_with_a_nul_is_a_404_on_every_path_not_a_500(client, path_id):
         response = getattr(client, method)(url, **body)
         assert response.status_code == 404, (url, response.status_code)
         assert response.mimetype == "application/problem+json"
+    # a km only an earlier release took (" 12") is refused unless the case is stored so: never looked up here
+    case = {"id": "case-1", "started_at": "2026-10-06T10:00:00+02:00", "ended_at": "2026-10-06T10:07:00+02:00",
+            "level": 1, "km": " 12"}
+    lenient = client.post(f"/v1/contracts/{path_id}/support-cases", json=case)
+    assert lenient.status_code == 422 and list(lenient.json["errors"]) == ["km"], lenient.json
 
 
 def test_fifty_concurrent_issues_across_contracts_number_1_to_50_without_gaps(app, client_as, client):
