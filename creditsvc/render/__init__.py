@@ -191,9 +191,10 @@ def pick_locale(contract_locale: str, requested: str | None = None, accept_langu
         # The client's most wanted language we write, by its primary tag: `da-DK, en;q=0.5` is Danish.
         # (werkzeug's best_match tries the primary tag only when no tag matches whole, so it said en.)
         # Only a language the client names: `*` (any) leaves the choice to the contract. A POSIX locale
-        # name (`da_DK`, `vi_VN.UTF-8`), which clients send from their own settings, counts by its language.
+        # name (`da_DK`, `vi_VN.UTF-8`, `da@euro`), which clients send from their own settings, counts by
+        # its language.
         for value, quality in accept_language:  # highest quality first, in the header's order
-            primary = re.split(r"[-_.]", value, maxsplit=1)[0].lower()
+            primary = re.split(r"[-_.@]", value, maxsplit=1)[0].lower()
             if quality > 0 and primary in LOCALES:
                 return primary
     return contract_locale if contract_locale in LOCALES else "en"

@@ -544,6 +544,7 @@ def test_the_application_block_splits_licence_days_renewal_deduction_and_money_a
     ("da;q=0, en;q=0.1", "en"),  # q=0 is "not this one"
     ("da_DK, en;q=0.5", "da"),  # a POSIX locale name, as clients pass their own: it said en
     ("en_GB.UTF-8, vi;q=0.2", "en"),
+    ("da@euro", "da"),
 ])
 def test_the_pdf_language_is_the_clients_most_wanted_one_by_its_primary_tag(header, expected):
     assert render.pick_locale("vi", None, parse_accept_header(header, LanguageAccept)) == expected
