@@ -30,6 +30,9 @@ def calculate(request: StatementRequest, **_query):
 
 
 def contract_document(contract) -> dict:
-    """What a document prints of a request's contract: customer, locale, zone."""
+    """What a document prints of a request's contract: customer, locale, zone, and its support agreement,
+    whose free minutes the support table names (render.free_minutes reads them from the statement, as
+    this has no policy document: the request's policy is resolved already)."""
     return {"id": contract.id, "locale": contract.locale, "timezone": contract.timezone,
-            "customer": asdict(contract.customer) if contract.customer else {}}
+            "customer": asdict(contract.customer) if contract.customer else {},
+            "support_agreement": contract.support_agreement}

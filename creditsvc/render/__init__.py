@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import mimetypes
 import re
 import threading
@@ -31,6 +32,8 @@ from weasyprint.css.counters import CounterStyle
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
 
+from ..calculators.errors import DomainError
+from ..policies import resolve
 from ..schemas.statement import credit_application
 from ..schemas.fields import MONTH
 from .formatting import Formatter
@@ -230,6 +233,65 @@ def credit_rows(statement: dict[str, Any]) -> list[tuple[dict[str, Any], dict[st
     return [(line, next(taken[line["kind"]], None) if line["kind"] in taken else None) for line in lines]
 
 
+TIME_KINDS = ("business_hours", "after_hours")
+
+
+def _span_seconds(line: dict[str, Any]) -> int | None:
+    """The seconds from a support line's case start to its end, None when the line does not say."""
+    if not line.get("started_at") or not line.get("ended_at"):
+        return None
+    return math.floor(datetime.fromisoformat(line["ended_at"]).timestamp()) - \
+        math.floor(datetime.fromisoformat(line["started_at"]).timestamp())
+
+
+def _cases(lines: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """The support lines grouped by case, each case's lines being consecutive (calculators/support.py)."""
+    cases: list[list[dict[str, Any]]] = []
+    for line in lines:
+        if cases and cases[-1][0]["case_id"] == line["case_id"]:
+            cases[-1].append(line)
+        else:
+            cases.append([line])
+    return cases
+
+
+def free_minutes(statement: dict[str, Any], contract: dict[str, Any]) -> int | None:
+    """The minutes of business-hours time per case the contract's support agreement gives free (rules.md
+    §6), as the statement was billed with them; None without an agreement, or when they are not known.
+
+    Read from the contract's policy (its template with its overrides, or the full policy) and checked
+    against the statement: a case with a business-hours line was billed its span less exactly those
+    minutes (its business time less them, and all its after-hours time), and a case without one had no
+    more business time than they. A policy that reads otherwise today (a template changed since a note
+    was issued) yields the minutes the statement itself shows, or None: a note must not name a number
+    its figures were not billed with."""
+    if not contract.get("support_agreement") or not statement.get("support"):
+        return None
+    try:
+        _, policy = resolve(contract["policy"])
+        from_policy = policy.support_billing.free_minutes_with_agreement if policy.support_billing else None
+    except (KeyError, TypeError, DomainError):  # PolicyError is a DomainError
+        from_policy = None
+    shown: set[int] = set()
+    at_most: list[int] = []
+    for case in _cases(statement["support"].get("lines") or []):
+        times = [line for line in case if line["kind"] in TIME_KINDS]
+        span = _span_seconds(case[0])
+        if not times or span is None:
+            continue
+        billed = sum(int(line["seconds"]) for line in times)
+        if any(line["kind"] == "business_hours" for line in times):
+            shown.add(span - billed)
+        else:
+            at_most.append(span - billed)  # the case's business time, all of it free
+    if shown:
+        free = shown.pop() if len(shown) == 1 else None
+        return free // 60 if free is not None and free > 0 and free % 60 == 0 else None
+    if from_policy is None or any(business > from_policy * 60 for business in at_most):
+        return None
+    return from_policy
+
+
 def render_pdf(statement: dict[str, Any], contract: dict[str, Any], locale: str, *,
                seller: dict[str, Any] | None = None, note: dict[str, Any] | None = None,
                fetcher: AssetFetcher | None = None, as_of: datetime | None = None,
@@ -257,6 +319,7 @@ def render_pdf(statement: dict[str, Any], contract: dict[str, Any], locale: str,
                                voided_at=(history or {}).get("voided_at"),
                                corrects=(history or {}).get("corrects"),
                                applied=credit_application(statement), credit_rows=credit_rows(statement),
+                               free_minutes=free_minutes(statement, contract),
                                document_number=(note or {}).get("number") or
                                f"{statement['contract_id']} {period_label(statement['period'], fmt)}")
     attached = json.dumps({**statement, **(note or {})}, ensure_ascii=False, indent=2)

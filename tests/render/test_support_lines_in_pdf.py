@@ -1,0 +1,112 @@
+"""What a document audit found in the support table and the refund row: a case split at the business-hours
+edge printed its whole span on each of its lines (the hour read as billed twice), an agreement's free minutes
+were billed away without a word, and the mileage unit and the refund days were not the locale's."""
+import copy
+
+import pytest
+
+from creditsvc import render
+from tests.api.conftest import OCTOBER_DK
+from tests.render.test_documents import squeezed, store, text_of
+
+NBSP = "\u00a0"
+
+
+def pdf_text(client, body, lang):
+    response = client.post(f"/v1/calculations?format=pdf&lang={lang}", json=body)
+    assert response.status_code == 200, response.json
+    return text_of(response.data)
+
+
+def agreement(tier="GOD", **support_billing):
+    """OneOffice under a support agreement: one case of 1 h business time (Tuesday 09:00-10:00) and one
+    of 15:30-16:30, split at the 16:00 edge, with 40 km driving."""
+    body = copy.deepcopy(OCTOBER_DK)
+    policy = {"template": "oneoffice-dk"}
+    if support_billing:
+        policy["overrides"] = {"support_billing": support_billing}
+    body["contract"] = {**body["contract"], "support_agreement": tier, "policy": policy}
+    body["support_cases"] = [
+        {"id": "case-1", "started_at": "2026-10-06T09:00:00+02:00", "ended_at": "2026-10-06T10:00:00+02:00",
+         "level": 1},
+        {**OCTOBER_DK["support_cases"][1]}]
+    return body
+
+
+FREE = {
+    "en": "Under the support agreement (GOD) the first 15 min of business-hours time in each case are free and "
+          "not billed.",
+    "vi": "Theo thỏa thuận hỗ trợ (GOD), 15 phút đầu tiên trong giờ hành chính của mỗi yêu cầu được miễn phí, "
+          "không tính tiền.",
+    "da": "Med supportaftalen (GOD) er de første 15 min. i normal arbejdstid pr. sag gratis og faktureres ikke.",
+}
+BILLED = {"en": "45 min", "vi": "45 phút", "da": "45 min."}
+
+
+@pytest.mark.parametrize("lang", ["en", "vi", "da"])
+def test_an_agreements_free_minutes_per_case_are_said_on_the_support_table(client, lang):
+    # rules.md §6: a case of 1 h business time billed 45 min, with no word why
+    body = agreement()
+    statement = client.post("/v1/calculations", json=body).json
+    assert [line["seconds"] for line in statement["support"]["lines"] if line["case_id"] == "case-1"] == [2700]
+    text = pdf_text(client, body, lang)
+    assert squeezed(FREE[lang]) in squeezed(text), (lang, text)
+    assert f"15{NBSP}" in text  # "15 min" on one line
+    assert squeezed(BILLED[lang]) in squeezed(text)
+    # without an agreement there are no free minutes to speak of
+    plain = squeezed(pdf_text(client, copy.deepcopy(OCTOBER_DK), lang))
+    assert squeezed(FREE[lang])[:12] not in plain
+
+
+@pytest.mark.parametrize("lang, expected", [
+    ("en", "the first 20 min of business-hours time"), ("vi", "20 phút đầu tiên trong giờ hành chính"),
+    ("da", "de første 20 min. i normal arbejdstid")])
+def test_the_free_minutes_printed_are_the_contracts_own(client, lang, expected):
+    body = agreement("BEDST", free_minutes_with_agreement=20)
+    lines = client.post("/v1/calculations", json=body).json["support"]["lines"]
+    assert [line["seconds"] for line in lines if line["case_id"] == "case-1"] == [2400]
+    text = squeezed(pdf_text(client, body, lang))
+    assert squeezed(expected) in text and "(BEDST)" in text and squeezed(expected).replace("20", "15") not in text
+
+
+def test_no_free_minutes_are_printed_when_the_agreement_gives_none(client):
+    body = agreement(free_minutes_with_agreement=0)
+    text = squeezed(pdf_text(client, body, "en"))
+    assert squeezed("Under the support agreement") not in text
+
+
+def test_free_minutes_no_line_shows_are_the_contracts_policys(client):
+    # 15:50-16:30: its 10 business minutes free, no business-hours line to tell how many were: the
+    # stored contract's policy says 15, and the case had no more business time than that
+    body = agreement()
+    body["support_cases"] = [{**body["support_cases"][1], "started_at": "2026-10-06T15:50:00+02:00"}]
+    store(client, body)
+    text = squeezed(text_of(client.get("/v1/contracts/dk-support/statements/2026-10?format=pdf&lang=da"
+                                       "&as_of=2026-11-01T00:00:00Z").data))
+    assert squeezed(FREE["da"]) in text
+
+
+def test_the_free_minutes_are_those_the_statement_was_billed_with():
+    # a note's contract names its template: a template that reads otherwise today must not put another
+    # number beside the figures billed
+    def line(case, kind, seconds, start="2026-10-06T09:00:00+02:00", end="2026-10-06T10:00:00+02:00"):
+        return {"case_id": case, "kind": kind, "seconds": seconds, "started_at": start, "ended_at": end}
+
+    contract = {"support_agreement": "GOD", "policy": {"template": "oneoffice-dk"}}  # 15 min today
+    billed_20 = {"support": {"lines": [line("c1", "business_hours", 2400)]}}
+    assert render.free_minutes(billed_20, contract) == 20
+    split = [line("c1", kind, 1800, start="2026-10-06T15:15:00+02:00", end="2026-10-06T16:30:00+02:00")
+             for kind in ("business_hours", "after_hours")]
+    assert render.free_minutes({"support": {"lines": split}}, contract) == 15  # 1 h 15 min less 15 min
+    # no case with a business-hours line: the policy's, if the statement allows it
+    all_free = {"support": {"lines": [line("c1", "after_hours", 1800, start="2026-10-06T15:50:00+02:00",
+                                           end="2026-10-06T16:30:00+02:00")]}}
+    assert render.free_minutes(all_free, contract) == 15
+    more_free = {"support": {"lines": [line("c1", "after_hours", 1800, start="2026-10-06T15:30:00+02:00",
+                                            end="2026-10-06T16:30:00+02:00")]}}
+    assert render.free_minutes(more_free, contract) is None  # 30 free business minutes: not today's 15
+    assert render.free_minutes(all_free, {**contract, "policy": {"template": "no-such"}}) is None
+    assert render.free_minutes(billed_20, {**contract, "support_agreement": None}) is None
+    disagreeing = {"support": {"lines": [line("c1", "business_hours", 2400),
+                                         line("c2", "business_hours", 2700)]}}
+    assert render.free_minutes(disagreeing, contract) is None
