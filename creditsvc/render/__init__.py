@@ -255,6 +255,30 @@ def _cases(lines: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     return cases
 
 
+def support_rows(statement: dict[str, Any], contract: dict[str, Any]) -> list[tuple[dict[str, Any], bool, bool]]:
+    """Each support line as (line, first, part): `first` when it is its case's first line, the one row
+    that prints the case's span (every line printed the whole 15:30-16:30, so the business-hours and the
+    after-hours line read as the same hour billed twice); `part` when it is a time line of a case whose
+    time is split between the rate classes, printed as that class's part of the case. Only the case's
+    span is in the statement, not where the business-hours edges cut it (a case may cross several), so
+    no line prints a clock interval of its own.
+
+    A case is split when it has both time lines, or, under an agreement (which deducts only business
+    time and tops up nothing), when its after-hours line is shorter than its span: the business time it
+    had was all free."""
+    agreement = bool(contract.get("support_agreement"))
+    rows = []
+    for case in _cases(((statement.get("support") or {}).get("lines")) or []):
+        kinds = {line["kind"] for line in case}
+        for index, line in enumerate(case):
+            span = _span_seconds(line)
+            part = line["kind"] in TIME_KINDS and (
+                set(TIME_KINDS) <= kinds or
+                (agreement and line["kind"] == "after_hours" and span is not None and line["seconds"] < span))
+            rows.append((line, index == 0, part))
+    return rows
+
+
 def free_minutes(statement: dict[str, Any], contract: dict[str, Any]) -> int | None:
     """The minutes of business-hours time per case the contract's support agreement gives free (rules.md
     §6), as the statement was billed with them; None without an agreement, or when they are not known.
@@ -319,6 +343,7 @@ def render_pdf(statement: dict[str, Any], contract: dict[str, Any], locale: str,
                                voided_at=(history or {}).get("voided_at"),
                                corrects=(history or {}).get("corrects"),
                                applied=credit_application(statement), credit_rows=credit_rows(statement),
+                               support_rows=support_rows(statement, contract),
                                free_minutes=free_minutes(statement, contract),
                                document_number=(note or {}).get("number") or
                                f"{statement['contract_id']} {period_label(statement['period'], fmt)}")

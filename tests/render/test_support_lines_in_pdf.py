@@ -33,6 +33,50 @@ def agreement(tier="GOD", **support_billing):
     return body
 
 
+SPAN = {"en": "06/10/2026 15:30–16:30", "vi": "06/10/2026 15:30–16:30", "da": "06.10.2026 15:30–16:30"}
+PARTS = {"en": ("Business-hours part", "After-hours part"), "vi": ("Phần trong giờ hành chính", "Phần ngoài giờ"),
+         "da": ("Del i normal arbejdstid", "Del uden for arbejdstid")}
+DURATION = {"en": "30 min", "vi": "30 phút", "da": "30 min."}
+
+
+@pytest.mark.parametrize("lang", ["en", "vi", "da"])
+def test_a_case_split_at_the_business_hours_edge_prints_its_span_once_and_its_lines_as_its_parts(client, lang):
+    # rules.md §6: 15:30-16:30 on a Tuesday is 30 min at the normal rate and 30 min after hours. Each of
+    # the case's three lines printed "15:30–16:30", so the hour read as billed twice (and driven in it).
+    body = copy.deepcopy(OCTOBER_DK)
+    statement = client.post("/v1/calculations", json=body).json
+    lines = [(line["case_id"], line["kind"], line["seconds"]) for line in statement["support"]["lines"]]
+    assert lines == [("case-1", "business_hours", 900), ("case-2", "business_hours", 1800),
+                     ("case-2", "after_hours", 1800), ("case-2", "mileage", 0)]  # the JSON is as it was
+    text = pdf_text(client, body, lang)
+    flat = squeezed(text)
+    assert flat.count(squeezed(SPAN[lang])) == 1, (lang, text)
+    assert flat.count("15:30") == 1 and flat.count("16:30") == 1, lang
+    business, after = PARTS[lang]
+    # each time line says which part of the case it bills, with that part's duration; no clock time of
+    # its own, which the statement does not hold (the 16:00 edge is the policy's)
+    assert squeezed(f"case-2 2 {business}") in flat and squeezed(f"case-2 2 {after}") in flat, (lang, text)
+    assert flat.count(squeezed(DURATION[lang])) >= 2
+    assert "16:00" not in text
+    # the case that is not split keeps its span and its plain rate class
+    assert squeezed("10:00–10:07case-11") in flat and squeezed(PARTS[lang][0]) not in flat.split("case-2")[0]
+
+
+def test_an_agreement_case_whose_business_time_was_all_free_prints_its_after_hours_line_as_a_part(client):
+    # 15:50-16:30 under an agreement: its 10 business minutes are free, 30 min after hours billed; the
+    # line alone under the 40-minute span read as 40 minutes after hours billed as 30
+    body = agreement()
+    body["support_cases"] = [{**body["support_cases"][1], "started_at": "2026-10-06T15:50:00+02:00", "km": None}]
+    lines = client.post("/v1/calculations", json=body).json["support"]["lines"]
+    assert [(line["kind"], line["seconds"]) for line in lines] == [("after_hours", 1800)]
+    text = squeezed(pdf_text(client, body, "da"))
+    assert squeezed("case-2 2 Del uden for arbejdstid") in text
+    # a case entirely after hours is no part of anything
+    body["support_cases"][0]["started_at"] = "2026-10-06T16:00:00+02:00"
+    text = squeezed(pdf_text(client, body, "da"))
+    assert squeezed("case-2 2 Uden for arbejdstid") in text and squeezed("Del uden for") not in text
+
+
 FREE = {
     "en": "Under the support agreement (GOD) the first 15 min of business-hours time in each case are free and "
           "not billed.",
@@ -73,6 +117,14 @@ def test_no_free_minutes_are_printed_when_the_agreement_gives_none(client):
     body = agreement(free_minutes_with_agreement=0)
     text = squeezed(pdf_text(client, body, "en"))
     assert squeezed("Under the support agreement") not in text
+
+
+def test_a_stored_contracts_statement_says_the_free_minutes_and_the_parts_too(client):
+    url = "/v1/contracts/dk-support/statements/2026-10?format=pdf&lang=vi&as_of=2026-11-01T00:00:00Z"
+    store(client, agreement())
+    text = squeezed(text_of(client.get(url).data))
+    assert squeezed(FREE["vi"]) in text
+    assert squeezed("case-2 2 Phần trong giờ hành chính") in text and text.count("15:30") == 1
 
 
 def test_free_minutes_no_line_shows_are_the_contracts_policys(client):
