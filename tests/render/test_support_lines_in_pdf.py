@@ -6,8 +6,8 @@ import copy
 import pytest
 
 from creditsvc import render
-from tests.api.conftest import OCTOBER_DK
-from tests.render.test_documents import squeezed, store, text_of
+from tests.api.conftest import OCTOBER_DK, SEPTEMBER_3CX
+from tests.render.test_documents import VIETNAMESE, squeezed, store, text_of
 
 NBSP = "\u00a0"
 
@@ -162,3 +162,26 @@ def test_the_free_minutes_are_those_the_statement_was_billed_with():
     disagreeing = {"support": {"lines": [line("c1", "business_hours", 2400),
                                          line("c2", "business_hours", 2700)]}}
     assert render.free_minutes(disagreeing, contract) is None
+
+
+@pytest.mark.parametrize("lang, expected", [("en", "1,234.5\u00a0km"), ("vi", "1.234,5\u00a0km"),
+                                            ("da", "1.234,5\u00a0km")])
+def test_the_mileage_is_the_locales_number_and_a_unit_from_the_catalog_on_one_line(client, lang, expected):
+    body = copy.deepcopy(OCTOBER_DK)
+    body["support_cases"][1]["km"] = "1234.5"
+    assert expected in pdf_text(client, body, lang), lang
+    assert render.translations(lang).gettext("%(km)s km") == "%(km)s km"
+    if lang != "en":
+        assert "%(km)s km" in render.translations(lang)._catalog, lang  # the unit is the catalog's
+
+
+@pytest.mark.parametrize("lang, expected", [("en", "refunded within 1,000 days"),
+                                            ("vi", "hoàn trả trong vòng 1.000 ngày"),
+                                            ("da", "tilbagebetales inden for 1.000 dage")])
+def test_the_refund_days_are_the_locales_number(client, lang, expected):
+    # "hoàn trả trong vòng 1000 ngày" beside "20.000.000 ₫"
+    body = copy.deepcopy(SEPTEMBER_3CX)
+    body["contract"] = {**VIETNAMESE, "policy": {"template": "3cx-vn", "overrides": {
+        "application": {"refund_days_on_termination": 1000}}}}
+    text = pdf_text(client, body, lang)
+    assert expected in " ".join(text.split()), (lang, text)
