@@ -316,6 +316,23 @@ def free_minutes(statement: dict[str, Any], contract: dict[str, Any]) -> int | N
     return from_policy
 
 
+def minimum_minutes(statement: dict[str, Any]) -> int | None:
+    """The minutes each case was billed at least (rules.md §6: without an agreement, `minimum_minutes`), as
+    the statement shows them: the time billed for every case billed longer than it lasted, when those
+    cases agree on whole minutes. None when no case was topped up: a 10:00-10:07 case billed 15 min with
+    no word why read as an error, and a note printed beside no such case would explain nothing."""
+    topped_up: set[int] = set()
+    for case in _cases((statement.get("support") or {}).get("lines") or []):
+        span = _span_seconds(case[0])
+        billed = sum(int(line["seconds"]) for line in case if line["kind"] in TIME_KINDS)
+        if span is not None and billed > span:
+            topped_up.add(billed)
+    if len(topped_up) != 1:
+        return None
+    billed = topped_up.pop()
+    return billed // 60 if billed % 60 == 0 else None
+
+
 def render_pdf(statement: dict[str, Any], contract: dict[str, Any], locale: str, *,
                seller: dict[str, Any] | None = None, note: dict[str, Any] | None = None,
                fetcher: AssetFetcher | None = None, as_of: datetime | None = None,
@@ -345,6 +362,7 @@ def render_pdf(statement: dict[str, Any], contract: dict[str, Any], locale: str,
                                applied=credit_application(statement), credit_rows=credit_rows(statement),
                                support_rows=support_rows(statement, contract),
                                free_minutes=free_minutes(statement, contract),
+                               minimum_minutes=minimum_minutes(statement),
                                document_number=(note or {}).get("number") or
                                f"{statement['contract_id']} {period_label(statement['period'], fmt)}")
     attached = json.dumps({**statement, **(note or {})}, ensure_ascii=False, indent=2)

@@ -185,3 +185,36 @@ def test_the_refund_days_are_the_locales_number(client, lang, expected):
         "application": {"refund_days_on_termination": 1000}}}}
     text = pdf_text(client, body, lang)
     assert expected in " ".join(text.split()), (lang, text)
+
+
+@pytest.mark.parametrize("lang, expected", [
+    ("en", "Each case is billed at least 15\u00a0min: a shorter case is billed as that long, at the rate in force when it began."),
+    ("vi", "Mỗi yêu cầu được tính tối thiểu 15\u00a0phút: yêu cầu ngắn hơn được tính là 15\u00a0phút, theo đơn giá áp dụng tại "
+           "thời điểm bắt đầu."),
+    ("da", "Hver sag afregnes med mindst 15\u00a0min.: en kortere sag afregnes som 15\u00a0min. til den takst, der gjaldt, "
+           "da den begyndte."),
+])
+def test_the_minimum_a_short_case_is_billed_is_said_on_the_support_table(client, lang, expected):
+    # rules.md §6's example: 10:00-10:07 billed 15 min ("200.00"), where the table showed 15 min for 7 with no word why
+    text = pdf_text(client, OCTOBER_DK, lang)
+    assert squeezed(expected) in squeezed(text), text
+
+
+def test_no_minimum_is_said_when_no_case_was_billed_longer_than_it_lasted(client):
+    body = copy.deepcopy(OCTOBER_DK)
+    body["support_cases"] = body["support_cases"][1:]  # 15:30-16:30 is billed its hour
+    assert "billed at least" not in pdf_text(client, body, "en")
+    assert "billed at least" not in pdf_text(client, agreement(), "en")  # under an agreement there is no minimum
+
+
+def test_the_minimum_is_the_time_the_statement_billed_its_short_cases():
+    def case(case_id, start, end, *seconds):
+        return [{"case_id": case_id, "kind": "business_hours", "seconds": s, "started_at": start, "ended_at": end}
+                for s in seconds]
+    short = case("a", "2026-10-06T08:00:00Z", "2026-10-06T08:07:00Z", 1200)  # a policy's 20 min
+    assert render.minimum_minutes({"support": {"lines": short}}) == 20
+    other = case("b", "2026-10-07T08:00:00Z", "2026-10-07T08:01:00Z", 900)
+    assert render.minimum_minutes({"support": {"lines": short + other}}) is None  # two minimums: none said
+    assert render.minimum_minutes({"support": {"lines": case("c", "2026-10-06T08:00:00Z", "2026-10-06T09:00:00Z",
+                                                             3600)}}) is None
+    assert render.minimum_minutes({"support": None}) is None
