@@ -53,7 +53,8 @@ RESPONSE_HEADERS = {
         "required": True, "schema": {"type": "string", "example": "Accept, Accept-Language"}},
     "Content-Disposition": {
         "description": "A PDF only: attachment, with the file's name (the statement's contract and period, or "
-                       "the note's number, then -void for a void note)",
+                       "the note's number, then -void for a void note, then the language, -en, when it is not "
+                       "the contract's)",
         "schema": {"type": "string", "pattern": '^attachment; filename="[^"]+\\.pdf"$',
                    "example": 'attachment; filename="CN-2026-000001.pdf"'}},
     "Content-Language": {

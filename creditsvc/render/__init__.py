@@ -387,13 +387,17 @@ def render_pdf(statement: dict[str, Any], contract: dict[str, Any], locale: str,
     return pdf
 
 
-def pdf_filename(statement: dict[str, Any], contract: dict[str, Any], note: dict[str, Any] | None = None) -> str:
+def pdf_filename(statement: dict[str, Any], contract: dict[str, Any], note: dict[str, Any] | None = None,
+                 locale: str | None = None) -> str:
     """The note's number, or the statement's contract and period as the document names it: an explicit
     period's file said its instants, 2026-01-01T000000+0700_2026-07-01T000000+0700, whose end is a day
     the period does not cover. Its dates are parted by "_", as a header's filename is ASCII. A void note's
     file says so (CN-2026-000001-void.pdf): it is another document than the one first delivered under
-    that number, which a download of it replaced in the accountant's folder."""
+    that number, which a download of it replaced in the accountant's folder. So does a document in another
+    language than the contract's (CN-2026-000001-en.pdf): both languages of one note, saved side by side
+    under one name, kept only the second."""
+    other = f"-{locale}" if locale and locale != pick_locale(contract.get("locale", "en")) else ""
     if note:
-        return f"{note['number']}{'-void' if note.get('status') == 'void' else ''}.pdf"
+        return f"{note['number']}{'-void' if note.get('status') == 'void' else ''}{other}.pdf"
     label = period_label(statement["period"], Formatter("en", statement["currency"], contract["timezone"]))
-    return f"statement-{statement['contract_id']}-{label.replace('–', '_')}.pdf"
+    return f"statement-{statement['contract_id']}-{label.replace('–', '_')}{other}.pdf"

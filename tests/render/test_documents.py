@@ -126,6 +126,21 @@ def test_accept_language_overrides_the_contract_locale_and_lang_overrides_both(c
     assert client.get(url, headers={"Accept-Language": "*, da;q=0.5"}).headers["Content-Language"] == "da"
 
 
+def test_a_document_in_another_language_than_the_contracts_says_it_in_its_file_name(client, vietnamese_note):
+    # both languages of one note, saved side by side under one name, kept only the second
+    number = vietnamese_note["number"]
+    names = {lang: client.get(f"/v1/credit-notes/{number}?format=pdf&lang={lang}").headers["Content-Disposition"]
+             for lang in ("vi", "en", "da")}
+    assert names == {"vi": f'attachment; filename="{number}.pdf"', "en": f'attachment; filename="{number}-en.pdf"',
+                     "da": f'attachment; filename="{number}-da.pdf"'}
+    assert client.get(f"/v1/credit-notes/{number}?format=pdf", headers={"Accept-Language": "da-DK"}) \
+        .headers["Content-Disposition"] == names["da"]
+    preview = client.post("/v1/calculations?format=pdf&lang=en", json=OCTOBER_DK)  # a Danish contract
+    assert preview.headers["Content-Disposition"] == 'attachment; filename="statement-dk-support-2026-10-en.pdf"'
+    own = client.post("/v1/calculations?format=pdf", json=OCTOBER_DK)
+    assert own.headers["Content-Disposition"] == 'attachment; filename="statement-dk-support-2026-10.pdf"'
+
+
 @pytest.mark.parametrize("locale, expected", [("en", ["99.6527%", "100.0000%", "2.5%"]),
                                               ("vi", ["99,6527%", "100,0000%", "2,5%"]),
                                               ("da", ["99,6527\u00a0%", "100,0000\u00a0%", "2,5\u00a0%"])])
@@ -373,6 +388,8 @@ def test_a_void_note_still_prints_the_same_figures_marked_void_under_a_file_name
     assert "ĐÃ HỦY" in text and "400.000\u00a0₫" in text
     # another document than the one first delivered under that number, so not the same file name
     assert void.headers["Content-Disposition"] == f'attachment; filename="{vietnamese_note["number"]}-void.pdf"'
+    english = client.get(f"/v1/credit-notes/{vietnamese_note['number']}?format=pdf&lang=en")
+    assert english.headers["Content-Disposition"] == f'attachment; filename="{vietnamese_note["number"]}-void-en.pdf"'
 
 
 def test_the_pdf_prints_percentages_and_rates_with_every_digit_the_json_has(client):
