@@ -30,9 +30,11 @@ def calculate(request: StatementRequest, **_query):
 
 
 def contract_document(contract) -> dict:
-    """What a document prints of a request's contract: customer, locale, zone, and its support agreement,
-    whose free minutes the support table names (render.free_minutes reads them from the statement, as
-    this has no policy document: the request's policy is resolved already)."""
+    """What a document prints of a request's contract: customer, locale, zone, its term (render.term_in_period)
+    and its support agreement, whose free minutes the support table names (render.free_minutes reads them
+    from the statement, as this has no policy document: the request's policy is resolved already)."""
     return {"id": contract.id, "locale": contract.locale, "timezone": contract.timezone,
             "customer": asdict(contract.customer) if contract.customer else {},
+            "starts_on": contract.starts_on.isoformat(),
+            "ends_on": contract.ends_on.isoformat() if contract.ends_on else None,
             "support_agreement": contract.support_agreement}

@@ -13,7 +13,7 @@ import mimetypes
 import re
 import threading
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from decimal import Context, Decimal, localcontext
 from functools import lru_cache
 from importlib import resources
@@ -203,6 +203,20 @@ def pick_locale(contract_locale: str, requested: str | None = None, accept_langu
     return contract_locale if contract_locale in LOCALES else "en"
 
 
+def term_in_period(contract: dict[str, Any], period: dict[str, Any], fmt: Formatter) -> tuple[date, date] | None:
+    """The first and last local days of the period the contract was in force, when it began or ended within
+    the period (service time is [starts_on, ends_on), rules.md §3): None when it ran through the whole
+    period. A contract ended on 15 September printed the Period "1-30 September" with no word that its
+    figures count 14 days of service."""
+    first, last = fmt.local(period["start"]).date(), fmt.last_date(period["end"])
+    starts_on, ends_on = contract.get("starts_on"), contract.get("ends_on")
+    begins = max(first, date.fromisoformat(starts_on)) if starts_on else first
+    ends = min(last, date.fromisoformat(ends_on) - timedelta(days=1)) if ends_on else last
+    if (begins, ends) == (first, last) or begins > ends:
+        return None
+    return begins, ends
+
+
 def period_label(period: dict[str, Any], fmt: Formatter) -> str:
     """A statement's period as its heading and footer name it: the month's label, 2026-09, or an
     explicit period's first and last local dates, 2026-01-01–2026-06-30 (its label is two RFC 3339
@@ -363,6 +377,7 @@ def render_pdf(statement: dict[str, Any], contract: dict[str, Any], locale: str,
                                support_rows=support_rows(statement, contract),
                                free_minutes=free_minutes(statement, contract),
                                minimum_minutes=minimum_minutes(statement),
+                               term=term_in_period(contract, statement["period"], fmt),
                                document_number=(note or {}).get("number") or
                                f"{statement['contract_id']} {period_label(statement['period'], fmt)}")
     attached = json.dumps({**statement, **(note or {})}, ensure_ascii=False, indent=2)

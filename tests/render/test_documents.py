@@ -998,3 +998,34 @@ def test_a_total_never_stands_alone_at_the_top_of_a_page_under_the_repeated_head
                     if number and header in lines[:index] and any(header in page for page in pages[number - 1]):
                         split.add(header)
     assert split == {FINES_HEADER, CREDITS_HEADER}  # both tables broke near their total at least once
+
+
+TERM = {"en": ("Contract in force", "1 September 2026 – 14 September 2026"),
+        "vi": ("Hợp đồng có hiệu lực", "1 tháng 9, 2026 – 14 tháng 9, 2026"),
+        "da": ("Aftalen i kraft", "1. september 2026 – 14. september 2026")}
+
+
+@pytest.mark.parametrize("lang", ["en", "vi", "da"])
+def test_a_contract_ended_within_the_period_prints_the_days_it_was_in_force(client, lang):
+    # service time is [starts_on, ends_on) (rules.md §3): ended on 15 September, its figures count 14 days,
+    # where the document said only "Period: 1-30 September"
+    body = copy.deepcopy(SEPTEMBER_3CX)
+    body["contract"] = {**VIETNAMESE, "ends_on": "2026-09-15"}
+    statement = client.post("/v1/calculations", json=body).json
+    assert statement["uptime"]["service_seconds"] == 14 * 86400
+    label, days = TERM[lang]
+    text = text_of(client.post(f"/v1/calculations?format=pdf&lang={lang}", json=body).data)
+    assert squeezed(f"{label} {days}") in squeezed(text), text
+    # a stored contract's statement, and a note, say it too: theirs come from the stored contract
+    cid = store(client, body)
+    stored = text_of(client.get(f"/v1/contracts/{cid}/statements/2026-09?format=pdf&lang={lang}").data)
+    assert squeezed(f"{label} {days}") in squeezed(stored)
+
+
+def test_a_contract_in_force_the_whole_period_prints_no_such_row_and_one_begun_within_it_does(client):
+    assert "Contract in force" not in text_of(client.post("/v1/calculations?format=pdf&lang=en",
+                                                          json=SEPTEMBER_3CX).data)
+    body = copy.deepcopy(SEPTEMBER_3CX)
+    body["contract"] = {**VIETNAMESE, "starts_on": "2026-09-10"}
+    text = text_of(client.post("/v1/calculations?format=pdf&lang=en", json=body).data)
+    assert squeezed("Contract in force 10 September 2026 – 30 September 2026") in squeezed(text), text
