@@ -205,20 +205,28 @@ def test_occurrence_numbers_are_grouped_as_the_locale_groups_digits(client, lang
     assert fine in text and squeezed(row) in squeezed(text), lang
 
 
+def laid_out(client, monkeypatch, body, lang):
+    """The WeasyPrint document of the calculation PDF of `body`, as laid out for writing."""
+    documents = []
+    write_pdf = render._Document.write_pdf
+
+    def spy(self, *args, **kwargs):
+        documents.append(self.render(stylesheets=kwargs["stylesheets"], font_config=kwargs["font_config"]))
+        return write_pdf(self, *args, **kwargs)
+
+    monkeypatch.setattr(render._Document, "write_pdf", spy)
+    assert client.post(f"/v1/calculations?format=pdf&lang={lang}", json=body).status_code == 200
+    monkeypatch.undo()
+    (document,) = documents
+    return document
+
+
 def cells_overrun(client, monkeypatch, body, lang) -> list[str]:
     """The texts that reach past their table cell's right edge as WeasyPrint lays the PDF out: pdftotext and
     pypdf give overlapping text in reading order, so only the layout shows one figure printed over another."""
     from weasyprint.formatting_structure.boxes import TableCellBox, TextBox
 
-    laid_out = []
-    write_pdf = render._Document.write_pdf
-
-    def spy(self, *args, **kwargs):
-        laid_out.append(self.render(stylesheets=kwargs["stylesheets"], font_config=kwargs["font_config"]))
-        return write_pdf(self, *args, **kwargs)
-
-    monkeypatch.setattr(render._Document, "write_pdf", spy)
-    assert client.post(f"/v1/calculations?format=pdf&lang={lang}", json=body).status_code == 200
+    document = laid_out(client, monkeypatch, body, lang)
     overruns = []
 
     def walk(box, cell=None):
@@ -231,7 +239,6 @@ def cells_overrun(client, monkeypatch, body, lang) -> list[str]:
         for child in getattr(box, "children", ()):
             walk(child, cell)
 
-    (document,) = laid_out
     for page in document.pages:
         walk(page._page_box)
     return overruns
@@ -249,3 +256,34 @@ def test_a_long_duration_wraps_inside_its_cell_and_never_runs_over_the_amount(cl
     # sorted by start: 12 h 15 min 31 s after hours; 1 h on Monday morning, 63 h 59 min 59 s over the weekend
     assert [line["seconds"] for line in lines if line["kind"] != "mileage"] == [44131, 3600, 230399]
     assert cells_overrun(client, monkeypatch, body, lang) == []
+
+
+def test_a_support_cases_lines_stay_on_one_page_and_a_page_never_begins_with_a_line_that_names_no_span(
+        client, monkeypatch):
+    # a case's later lines print no span (render.support_rows); on the page after its first they named none
+    from weasyprint.formatting_structure.boxes import TableRowGroupBox
+
+    body = copy.deepcopy(OCTOBER_DK)
+    body["support_cases"] = [{"id": f"c{k}", "started_at": f"2026-10-{1 + k % 28:02d}T15:30:00+02:00",
+                              "ended_at": f"2026-10-{1 + k % 28:02d}T16:30:00+02:00", "level": 2, "km": 5}
+                             for k in range(60)]  # weekdays split at 16:00 into 3 lines, weekends 2
+    document = laid_out(client, monkeypatch, body, "da")
+    assert len(document.pages) > 3
+    first_rows = []
+
+    def first_row(box):  # the page's first row of a table body (the repeated heading is a header group)
+        if isinstance(box, TableRowGroupBox) and not box.is_header and box.children:
+            return box.children[0]
+        for child in getattr(box, "children", ()):
+            if (found := first_row(child)) is not None:
+                return found
+        return None
+
+    def text(box) -> str:
+        return getattr(box, "text", "") + "".join(text(child) for child in getattr(box, "children", ()))
+
+    for page in document.pages[1:]:
+        row = first_row(page._page_box)
+        if row is not None:
+            first_rows.append((text(row.children[0]), text(row.children[1])))  # (When, Case)
+    assert first_rows and all(when for when, _ in first_rows), first_rows
