@@ -2,6 +2,7 @@
 edge printed its whole span on each of its lines (the hour read as billed twice), an agreement's free minutes
 were billed away without a word, and the mileage unit and the refund days were not the locale's."""
 import copy
+import re
 
 import pytest
 
@@ -82,7 +83,7 @@ FREE = {
           "not billed.",
     "vi": "Theo thỏa thuận hỗ trợ (GOD), 15 phút đầu tiên trong giờ hành chính của mỗi yêu cầu được miễn phí, "
           "không tính tiền.",
-    "da": "Med supportaftalen (GOD) er de første 15 min. i normal arbejdstid pr. sag gratis og faktureres ikke.",
+    "da": "Med supportaftalen (GOD) er de første 15 min. i normal arbejdstid pr. henvendelse gratis og faktureres ikke.",
 }
 BILLED = {"en": "45 min", "vi": "45 phút", "da": "45 min."}
 
@@ -191,8 +192,8 @@ def test_the_refund_days_are_the_locales_number(client, lang, expected):
     ("en", "Each case is billed at least 15\u00a0min: a shorter case is billed as that long, at the rate in force when it began."),
     ("vi", "Mỗi yêu cầu được tính tối thiểu 15\u00a0phút: yêu cầu ngắn hơn được tính là 15\u00a0phút, theo đơn giá áp dụng tại "
            "thời điểm bắt đầu."),
-    ("da", "Hver sag afregnes med mindst 15\u00a0min.: en kortere sag afregnes som 15\u00a0min. til den takst, der gjaldt, "
-           "da den begyndte."),
+    ("da", "Hver henvendelse afregnes med mindst 15\u00a0min.: en kortere henvendelse afregnes som 15\u00a0min. til den "
+           "takst, der gjaldt, da den begyndte."),
 ])
 def test_the_minimum_a_short_case_is_billed_is_said_on_the_support_table(client, lang, expected):
     # rules.md §6's example: 10:00-10:07 billed 15 min ("200.00"), where the table showed 15 min for 7 with no word why
@@ -218,3 +219,13 @@ def test_the_minimum_is_the_time_the_statement_billed_its_short_cases():
     assert render.minimum_minutes({"support": {"lines": case("c", "2026-10-06T08:00:00Z", "2026-10-06T09:00:00Z",
                                                              3600)}}) is None
     assert render.minimum_minutes({"support": None}) is None
+
+
+def test_danish_names_a_billed_support_case_a_henvendelse_and_a_ticket_a_sag_as_seed_003_does(client):
+    # seed 003 bills "henvendelser" ("Min. afregnes 15 minutter på én henvendelse") and registers each as a
+    # "support sag" with its own number: both tables said "Sag"
+    body = copy.deepcopy(OCTOBER_DK)
+    text = pdf_text(client, body, "da")
+    assert re.search(r"Tidspunkt\s+Henvendelse\s+Niveau", text), text
+    tickets = copy.deepcopy(SEPTEMBER_3CX)
+    assert re.search(r"Sag\s+Prioritet", pdf_text(client, tickets, "da"))
