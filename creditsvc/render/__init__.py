@@ -13,7 +13,7 @@ import mimetypes
 import re
 import threading
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Context, Decimal, localcontext
 from functools import lru_cache
 from importlib import resources
@@ -32,8 +32,7 @@ from weasyprint.css.counters import CounterStyle
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
 
-from ..calculators.errors import DomainError
-from ..policies import resolve
+from ..calculators.periods import last_local_date, local_midnight
 from ..schemas.statement import credit_application
 from ..schemas.fields import MONTH
 from .formatting import Formatter
@@ -203,18 +202,30 @@ def pick_locale(contract_locale: str, requested: str | None = None, accept_langu
     return contract_locale if contract_locale in LOCALES else "en"
 
 
-def term_in_period(contract: dict[str, Any], period: dict[str, Any], fmt: Formatter) -> tuple[date, date] | None:
+NOT_IN_FORCE = "not in force"
+
+
+def term_in_period(contract: dict[str, Any], period: dict[str, Any], fmt: Formatter) -> tuple[date, date] | str | None:
     """The first and last local days of the period the contract was in force, when it began or ended within
-    the period (service time is [starts_on, ends_on), rules.md §3): None when it ran through the whole
-    period. A contract ended on 15 September printed the Period "1-30 September" with no word that its
-    figures count 14 days of service."""
-    first, last = fmt.local(period["start"]).date(), fmt.last_date(period["end"])
-    starts_on, ends_on = contract.get("starts_on"), contract.get("ends_on")
-    begins = max(first, date.fromisoformat(starts_on)) if starts_on else first
-    ends = min(last, date.fromisoformat(ends_on) - timedelta(days=1)) if ends_on else last
-    if (begins, ends) == (first, last) or begins > ends:
+    the period; NOT_IN_FORCE when it was in force on none of them; None when it ran through the whole
+    period. Service time is [starts_on, ends_on) from the local midnights (rules.md §3), taken as the
+    calculator takes it (calculators/statement.py service_window), so a skipped day (Pacific/Apia, 30
+    December 2011) is no day of it. A contract ended on 15 September printed the Period "1-30 September"
+    with no word that its figures count 14 days of service."""
+    try:
+        starts_on = date.fromisoformat(contract["starts_on"]) if contract.get("starts_on") else None
+        ends_on = date.fromisoformat(contract["ends_on"]) if contract.get("ends_on") else None
+    except (TypeError, ValueError):  # no date: the row says nothing rather than something false
         return None
-    return begins, ends
+    start, end = datetime.fromisoformat(period["start"]), datetime.fromisoformat(period["end"])
+    begins = max(start, local_midnight(starts_on, fmt.zone)) if starts_on else start
+    ends = min(end, local_midnight(ends_on, fmt.zone)) if ends_on else end
+    if begins >= ends:
+        return NOT_IN_FORCE
+    if (begins, ends) == (start, end):
+        return None
+    # from the instant: astimezone of a local midnight the zone skipped returns it as it is (30 December)
+    return datetime.fromtimestamp(begins.timestamp(), fmt.zone).date(), last_local_date(ends, fmt.zone)
 
 
 def period_label(period: dict[str, Any], fmt: Formatter) -> str:
@@ -284,9 +295,12 @@ def support_rows(statement: dict[str, Any], contract: dict[str, Any]) -> list[tu
     rows = []
     for case in _cases(((statement.get("support") or {}).get("lines")) or []):
         kinds = {line["kind"] for line in case}
+        span = _span_seconds(case[0])
+        # topped up to the minimum (minimum_minutes): 15:55-16:02 billed 13 min of business time, no part of
+        # a 7-minute case; its lines are the classes billed, which the minimum note explains
+        topped_up = span is not None and sum(int(line["seconds"]) for line in case if line["kind"] in TIME_KINDS) > span
         for index, line in enumerate(case):
-            span = _span_seconds(line)
-            part = line["kind"] in TIME_KINDS and (
+            part = not topped_up and line["kind"] in TIME_KINDS and (
                 set(TIME_KINDS) <= kinds or
                 (agreement and line["kind"] == "after_hours" and span is not None and line["seconds"] < span))
             rows.append((line, index == 0, part))
@@ -295,39 +309,23 @@ def support_rows(statement: dict[str, Any], contract: dict[str, Any]) -> list[tu
 
 def free_minutes(statement: dict[str, Any], contract: dict[str, Any]) -> int | None:
     """The minutes of business-hours time per case the contract's support agreement gives free (rules.md
-    §6), as the statement was billed with them; None without an agreement, or when they are not known.
-
-    Read from the contract's policy (its template with its overrides, or the full policy) and checked
-    against the statement: a case with a business-hours line was billed its span less exactly those
-    minutes (its business time less them, and all its after-hours time), and a case without one had no
-    more business time than they. A policy that reads otherwise today (a template changed since a note
-    was issued) yields the minutes the statement itself shows, or None: a note must not name a number
-    its figures were not billed with."""
+    §6), as the statement shows it was billed with them: a case with a business-hours line was billed its
+    span less exactly those minutes (its business time less them, and all its after-hours time). None
+    without an agreement, when no case shows them (each case's business time was all free), or when cases
+    disagree. Never read from the policy: a note's contract names its template, which a later release may
+    change, and a number its figures were not billed with must not stand beside them."""
     if not contract.get("support_agreement") or not statement.get("support"):
         return None
-    try:
-        _, policy = resolve(contract["policy"])
-        from_policy = policy.support_billing.free_minutes_with_agreement if policy.support_billing else None
-    except (KeyError, TypeError, DomainError):  # PolicyError is a DomainError
-        from_policy = None
     shown: set[int] = set()
-    at_most: list[int] = []
     for case in _cases(statement["support"].get("lines") or []):
         times = [line for line in case if line["kind"] in TIME_KINDS]
         span = _span_seconds(case[0])
-        if not times or span is None:
-            continue
-        billed = sum(int(line["seconds"]) for line in times)
-        if any(line["kind"] == "business_hours" for line in times):
-            shown.add(span - billed)
-        else:
-            at_most.append(span - billed)  # the case's business time, all of it free
-    if shown:
-        free = shown.pop() if len(shown) == 1 else None
-        return free // 60 if free is not None and free > 0 and free % 60 == 0 else None
-    if from_policy is None or any(business > from_policy * 60 for business in at_most):
+        if span is not None and any(line["kind"] == "business_hours" for line in times):
+            shown.add(span - sum(int(line["seconds"]) for line in times))
+    if len(shown) != 1:
         return None
-    return from_policy
+    free = shown.pop()
+    return free // 60 if free > 0 and free % 60 == 0 else None
 
 
 def minimum_minutes(statement: dict[str, Any]) -> int | None:

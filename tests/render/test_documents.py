@@ -6,7 +6,7 @@ import io
 import json
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -1001,8 +1001,8 @@ def test_a_total_never_stands_alone_at_the_top_of_a_page_under_the_repeated_head
 
 
 TERM = {"en": ("Contract in force", "1 September 2026 – 14 September 2026"),
-        "vi": ("Hợp đồng có hiệu lực", "1 tháng 9, 2026 – 14 tháng 9, 2026"),
-        "da": ("Aftalen i kraft", "1. september 2026 – 14. september 2026")}
+        "vi": ("Thời gian hiệu lực hợp đồng", "1 tháng 9, 2026 – 14 tháng 9, 2026"),
+        "da": ("Aftalen gælder", "1. september 2026 – 14. september 2026")}
 
 
 @pytest.mark.parametrize("lang", ["en", "vi", "da"])
@@ -1029,3 +1029,36 @@ def test_a_contract_in_force_the_whole_period_prints_no_such_row_and_one_begun_w
     body["contract"] = {**VIETNAMESE, "starts_on": "2026-09-10"}
     text = text_of(client.post("/v1/calculations?format=pdf&lang=en", json=body).data)
     assert squeezed("Contract in force 10 September 2026 – 30 September 2026") in squeezed(text), text
+
+
+@pytest.mark.parametrize("lang, row", [("en", "Contract in force not in this period"),
+                                       ("vi", "Thời gian hiệu lực hợp đồng không có hiệu lực trong kỳ này"),
+                                       ("da", "Aftalen gælder ikke i denne periode")])
+@pytest.mark.parametrize("term", [{"starts_on": "2026-10-05"}, {"ends_on": "2026-08-15"}, {"ends_on": "2026-09-01"}])
+def test_a_contract_in_force_on_no_day_of_the_period_says_so(client, lang, row, term):
+    # 0 s of service and "Uptime 100.0000 %" printed with no row, which read as in force all month (review)
+    body = copy.deepcopy(SEPTEMBER_3CX)
+    body["contract"] = {**VIETNAMESE, **term}
+    assert client.post("/v1/calculations", json=body).json["uptime"]["service_seconds"] == 0
+    text = text_of(client.post(f"/v1/calculations?format=pdf&lang={lang}", json=body).data)
+    assert squeezed(row) in squeezed(text), text
+
+
+def test_the_days_in_force_are_the_calculators_where_the_zone_skips_a_day():
+    # Pacific/Apia skipped 30 December 2011: a term ending on the 31st served 29 days, up to the 29th
+    # (the review found "1 December 2011 - 30 December 2011", a day that did not exist there)
+    fmt = render.Formatter("en", "USD", "Pacific/Apia")
+    december = {"start": "2011-12-01T00:00:00-10:00", "end": "2012-01-01T00:00:00+14:00"}
+    assert render.term_in_period({"starts_on": "2011-01-01", "ends_on": "2011-12-31"}, december, fmt) == \
+        (date(2011, 12, 1), date(2011, 12, 29))
+    assert render.term_in_period({"starts_on": "2011-12-30"}, december, fmt) == (date(2011, 12, 31), date(2011, 12, 31))
+    # an explicit period off the month's bounds, and a term that covers it whole
+    noon = {"start": "2026-09-10T12:00:00+07:00", "end": "2026-09-20T06:00:00+07:00"}
+    saigon = render.Formatter("en", "VND", "Asia/Ho_Chi_Minh")
+    assert render.term_in_period({"starts_on": "2026-01-01"}, noon, saigon) is None
+    assert render.term_in_period({"starts_on": "2026-01-01", "ends_on": "2026-09-15"}, noon, saigon) == \
+        (date(2026, 9, 10), date(2026, 9, 14))
+    assert render.term_in_period({"starts_on": "2026-01-01", "ends_on": "2026-09-10"}, noon, saigon) == render.NOT_IN_FORCE
+    # a document whose dates do not read prints no row, not a 500 (frozen documents were read at issue)
+    assert render.term_in_period({"starts_on": "2026-09-01T00:00:00+07:00"}, noon, saigon) is None
+    assert render.term_in_period({"starts_on": 20260901}, noon, saigon) is None

@@ -128,15 +128,19 @@ def test_a_stored_contracts_statement_says_the_free_minutes_and_the_parts_too(cl
     assert squeezed("case-2 2 Phần trong giờ hành chính") in text and text.count("15:30") == 1
 
 
-def test_free_minutes_no_line_shows_are_the_contracts_policys(client):
-    # 15:50-16:30: its 10 business minutes free, no business-hours line to tell how many were: the
-    # stored contract's policy says 15, and the case had no more business time than that
+def test_no_free_minutes_are_said_when_no_line_shows_them_whatever_the_policy_reads_today(client):
+    # 15:50-16:30: its 10 business minutes free, no business-hours line to tell how many were. Today's
+    # oneoffice-dk says 15, but a note's contract names only its template, and a template changed since
+    # would put a number beside the figures that they were not billed with: no note (found by the review)
     body = agreement()
     body["support_cases"] = [{**body["support_cases"][1], "started_at": "2026-10-06T15:50:00+02:00"}]
     store(client, body)
-    text = squeezed(text_of(client.get("/v1/contracts/dk-support/statements/2026-10?format=pdf&lang=da"
-                                       "&as_of=2026-11-01T00:00:00Z").data))
-    assert squeezed(FREE["da"]) in text
+    stored = text_of(client.get("/v1/contracts/dk-support/statements/2026-10?format=pdf&lang=en"
+                                "&as_of=2026-11-01T00:00:00Z").data)
+    assert "free and not billed" not in stored
+    # and the stateless road prints what the stored one does
+    assert "free and not billed" not in pdf_text(client, body, "en")
+    assert squeezed(FREE["da"]) in squeezed(pdf_text(client, agreement(), "da"))  # a line that shows them
 
 
 def test_the_free_minutes_are_those_the_statement_was_billed_with():
@@ -151,18 +155,29 @@ def test_the_free_minutes_are_those_the_statement_was_billed_with():
     split = [line("c1", kind, 1800, start="2026-10-06T15:15:00+02:00", end="2026-10-06T16:30:00+02:00")
              for kind in ("business_hours", "after_hours")]
     assert render.free_minutes({"support": {"lines": split}}, contract) == 15  # 1 h 15 min less 15 min
-    # no case with a business-hours line: the policy's, if the statement allows it
-    all_free = {"support": {"lines": [line("c1", "after_hours", 1800, start="2026-10-06T15:50:00+02:00",
+    # no case with a business-hours line: nothing shows how many minutes were free (10 of a policy's 10,
+    # not today's 15)
+    all_free = {"support": {"lines": [line("c1", "after_hours", 1800, start="2026-10-06T15:52:00+02:00",
                                            end="2026-10-06T16:30:00+02:00")]}}
-    assert render.free_minutes(all_free, contract) == 15
-    more_free = {"support": {"lines": [line("c1", "after_hours", 1800, start="2026-10-06T15:30:00+02:00",
-                                            end="2026-10-06T16:30:00+02:00")]}}
-    assert render.free_minutes(more_free, contract) is None  # 30 free business minutes: not today's 15
-    assert render.free_minutes(all_free, {**contract, "policy": {"template": "no-such"}}) is None
+    assert render.free_minutes(all_free, contract) is None
     assert render.free_minutes(billed_20, {**contract, "support_agreement": None}) is None
     disagreeing = {"support": {"lines": [line("c1", "business_hours", 2400),
                                          line("c2", "business_hours", 2700)]}}
     assert render.free_minutes(disagreeing, contract) is None
+
+
+def test_a_split_case_topped_up_to_the_minimum_prints_its_lines_as_the_classes_billed_not_as_its_parts(client):
+    # 15:55-16:02 without an agreement: 5 min of business time, 2 after, topped up by 8 min at the class it
+    # began in. "Business-hours part 13 min" of a 7-minute case was no part of it (found by the review)
+    body = copy.deepcopy(OCTOBER_DK)
+    body["support_cases"] = [{"id": "short", "started_at": "2026-10-06T15:55:00+02:00",
+                              "ended_at": "2026-10-06T16:02:00+02:00", "level": 1}]
+    lines = client.post("/v1/calculations", json=body).json["support"]["lines"]
+    assert [(line["kind"], line["seconds"]) for line in lines] == [("business_hours", 780), ("after_hours", 120)]
+    text = pdf_text(client, body, "en")
+    assert "Business-hours part" not in text and "After-hours part" not in text
+    assert squeezed("Business hours") in squeezed(text) and squeezed("After hours") in squeezed(text)
+    assert squeezed("Each case is billed at least 15\u00a0min") in squeezed(text)
 
 
 @pytest.mark.parametrize("lang, expected", [("en", "1,234.5\u00a0km"), ("vi", "1.234,5\u00a0km"),
@@ -191,9 +206,9 @@ def test_the_refund_days_are_the_locales_number(client, lang, expected):
 @pytest.mark.parametrize("lang, expected", [
     ("en", "Each case is billed at least 15\u00a0min: a shorter case is billed as that long, at the rate in force when it began."),
     ("vi", "Mỗi yêu cầu được tính tối thiểu 15\u00a0phút: yêu cầu ngắn hơn được tính là 15\u00a0phút, theo đơn giá áp dụng tại "
-           "thời điểm bắt đầu."),
-    ("da", "Hver henvendelse afregnes med mindst 15\u00a0min.: en kortere henvendelse afregnes som 15\u00a0min. til den "
-           "takst, der gjaldt, da den begyndte."),
+           "thời điểm bắt đầu yêu cầu."),
+    ("da", "Hver henvendelse afregnes med mindst 15\u00a0min.; en kortere henvendelse afregnes som 15\u00a0min. til den "
+           "takst, der gjaldt ved henvendelsens start."),
 ])
 def test_the_minimum_a_short_case_is_billed_is_said_on_the_support_table(client, lang, expected):
     # rules.md §6's example: 10:00-10:07 billed 15 min ("200.00"), where the table showed 15 min for 7 with no word why
