@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import os
+import sqlite3
+import time
 from importlib import resources
 
 from functools import lru_cache
@@ -47,6 +49,26 @@ def _created_private(engine: Engine) -> Engine:
     return engine
 
 
+WAL_SECONDS = 30  # as long as the busy timeout
+
+
+def into_wal(cursor, seconds: float = WAL_SECONDS) -> None:
+    """PRAGMA journal_mode=WAL, retried while another connection holds the database: on a new file
+    (still a rollback journal) the switch needs it alone, and where SQLite sees a deadlock it answers
+    "database is locked" at once instead of waiting out the busy timeout. One of six replicas migrating
+    a new database together failed so in a CI run (test_replicas_migrating_one_new_database_at_once...).
+    A database in WAL mode stays so, and the switch is then a read of the mode."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.05)
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = _created_private(create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}))
@@ -56,9 +78,9 @@ def make_engine(url: str) -> Engine:
             # Let SQLAlchemy, not pysqlite, say when transactions begin (see _begin_immediate).
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
+            into_wal(cursor)
+            cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
 
         @event.listens_for(engine, "begin")

@@ -1,5 +1,6 @@
 """Storage: migrations match the models, money stays exact, and the CLI manages keys."""
 import os
+import sqlite3
 import subprocess
 import sys
 from datetime import datetime, timezone
@@ -306,3 +307,27 @@ def test_a_key_name_with_controls_is_refused_and_a_stored_one_lists_escaped_and_
         revoked = _cli(database_url, "revoke-api-key", "--name", given)
         assert revoked.returncode == 0, (given, revoked.stderr)
     assert _cli(database_url, "list-api-keys").stdout.splitlines() == ["name\trole\tcreated_at"]
+
+
+def test_the_switch_to_wal_is_retried_while_another_connection_holds_a_new_database():
+    # SQLite answers "database is locked" at once where it sees a deadlock, without the busy timeout:
+    # one of six replicas migrating a new database together failed so in CI
+    class Cursor:
+        def __init__(self, failures, message="database is locked"):
+            self.failures, self.message, self.calls = failures, message, 0
+
+        def execute(self, sql):
+            assert sql == "PRAGMA journal_mode=WAL"
+            self.calls += 1
+            if self.calls <= self.failures:
+                raise sqlite3.OperationalError(self.message)
+
+    locked_twice = Cursor(2)
+    db.into_wal(locked_twice)
+    assert locked_twice.calls == 3
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        db.into_wal(Cursor(10**6), seconds=0.2)  # not for ever
+    other = Cursor(1, "disk I/O error")
+    with pytest.raises(sqlite3.OperationalError, match="disk"):
+        db.into_wal(other)
+    assert other.calls == 1  # any other error at once
