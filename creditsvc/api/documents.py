@@ -71,7 +71,8 @@ def _render(statement: dict, contract: dict, locale: str, note: dict | None, sel
 
 def _pdf(pdf: bytes, statement: dict, contract: dict, locale: str, note: dict | None) -> Response:
     response = Response(pdf, mimetype=render.PDF_MIMETYPE)
-    response.headers["Content-Disposition"] = f'attachment; filename="{render.pdf_filename(statement, contract, note, locale)}"'
+    filename = render.pdf_filename(statement, contract, note, locale)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Content-Language"] = locale
     return response
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import json
-import math
 import mimetypes
 import re
 import threading
@@ -18,7 +17,7 @@ from decimal import Context, Decimal, localcontext
 from functools import lru_cache
 from importlib import resources
 from time import perf_counter
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.request import OpenerDirector
 
 import tinycss2
@@ -33,6 +32,7 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
 
 from ..calculators.periods import last_local_date, local_midnight
+from ..calculators.records import epoch
 from ..schemas.statement import credit_application
 from ..schemas.fields import MONTH
 from .formatting import Formatter
@@ -261,22 +261,30 @@ def credit_rows(statement: dict[str, Any]) -> list[tuple[dict[str, Any], dict[st
 TIME_KINDS = ("business_hours", "after_hours")
 
 
-def _span_seconds(line: dict[str, Any]) -> int | None:
-    """The seconds from a support line's case start to its end, None when the line does not say."""
-    if not line.get("started_at") or not line.get("ended_at"):
-        return None
-    return math.floor(datetime.fromisoformat(line["ended_at"]).timestamp()) - \
-        math.floor(datetime.fromisoformat(line["started_at"]).timestamp())
+class _Case(NamedTuple):
+    lines: list[dict[str, Any]]  # its support lines, consecutive in the statement (calculators/support.py)
+    span: int | None  # seconds from its start to its end; None when its lines do not say
+    billed: int  # seconds billed on its time lines
+    business: bool  # whether it has a business-hours line
 
 
-def _cases(lines: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-    """The support lines grouped by case, each case's lines being consecutive (calculators/support.py)."""
-    cases: list[list[dict[str, Any]]] = []
-    for line in lines:
-        if cases and cases[-1][0]["case_id"] == line["case_id"]:
-            cases[-1].append(line)
+def _support_cases(statement: dict[str, Any]) -> list[_Case]:
+    """The statement's support lines grouped by case, with what support_rows, free_minutes and
+    minimum_minutes read of each: its span and the time billed for it."""
+    groups: list[list[dict[str, Any]]] = []
+    for line in (statement.get("support") or {}).get("lines") or []:
+        if groups and groups[-1][0]["case_id"] == line["case_id"]:
+            groups[-1].append(line)
         else:
-            cases.append([line])
+            groups.append([line])
+    cases = []
+    for lines in groups:
+        first = lines[0]
+        span = epoch(datetime.fromisoformat(first["ended_at"])) - epoch(datetime.fromisoformat(first["started_at"])) \
+            if first.get("started_at") and first.get("ended_at") else None
+        times = [line for line in lines if line["kind"] in TIME_KINDS]
+        cases.append(_Case(lines, span, sum(int(line["seconds"]) for line in times),
+                           any(line["kind"] == "business_hours" for line in times)))
     return cases
 
 
@@ -293,16 +301,15 @@ def support_rows(statement: dict[str, Any], contract: dict[str, Any]) -> list[tu
     had was all free."""
     agreement = bool(contract.get("support_agreement"))
     rows = []
-    for case in _cases(((statement.get("support") or {}).get("lines")) or []):
-        kinds = {line["kind"] for line in case}
-        span = _span_seconds(case[0])
+    for case in _support_cases(statement):
+        kinds = {line["kind"] for line in case.lines}
         # topped up to the minimum (minimum_minutes): 15:55-16:02 billed 13 min of business time, no part of
         # a 7-minute case; its lines are the classes billed, which the minimum note explains
-        topped_up = span is not None and sum(int(line["seconds"]) for line in case if line["kind"] in TIME_KINDS) > span
-        for index, line in enumerate(case):
+        topped_up = case.span is not None and case.billed > case.span
+        for index, line in enumerate(case.lines):
             part = not topped_up and line["kind"] in TIME_KINDS and (
                 set(TIME_KINDS) <= kinds or
-                (agreement and line["kind"] == "after_hours" and span is not None and line["seconds"] < span))
+                (agreement and line["kind"] == "after_hours" and case.span is not None and line["seconds"] < case.span))
             rows.append((line, index == 0, part))
     return rows
 
@@ -316,12 +323,7 @@ def free_minutes(statement: dict[str, Any], contract: dict[str, Any]) -> int | N
     change, and a number its figures were not billed with must not stand beside them."""
     if not contract.get("support_agreement") or not statement.get("support"):
         return None
-    shown: set[int] = set()
-    for case in _cases(statement["support"].get("lines") or []):
-        times = [line for line in case if line["kind"] in TIME_KINDS]
-        span = _span_seconds(case[0])
-        if span is not None and any(line["kind"] == "business_hours" for line in times):
-            shown.add(span - sum(int(line["seconds"]) for line in times))
+    shown = {case.span - case.billed for case in _support_cases(statement) if case.span is not None and case.business}
     if len(shown) != 1:
         return None
     free = shown.pop()
@@ -333,12 +335,7 @@ def minimum_minutes(statement: dict[str, Any]) -> int | None:
     the statement shows them: the time billed for every case billed longer than it lasted, when those
     cases agree on whole minutes. None when no case was topped up: a 10:00-10:07 case billed 15 min with
     no word why read as an error, and a note printed beside no such case would explain nothing."""
-    topped_up: set[int] = set()
-    for case in _cases((statement.get("support") or {}).get("lines") or []):
-        span = _span_seconds(case[0])
-        billed = sum(int(line["seconds"]) for line in case if line["kind"] in TIME_KINDS)
-        if span is not None and billed > span:
-            topped_up.add(billed)
+    topped_up = {case.billed for case in _support_cases(statement) if case.span is not None and case.billed > case.span}
     if len(topped_up) != 1:
         return None
     billed = topped_up.pop()
