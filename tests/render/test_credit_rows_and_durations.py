@@ -8,16 +8,7 @@ import pytest
 from creditsvc import render
 from creditsvc.render.formatting import Formatter
 from tests.api.conftest import OCTOBER_DK, SEPTEMBER_3CX
-from tests.render.test_documents import VIETNAMESE, money, squeezed, store, text_of
-
-NBSP = "\u00a0"
-
-
-def pdf_text(client, body, lang):
-    response = client.post(f"/v1/calculations?format=pdf&lang={lang}", json=body)
-    assert response.status_code == 200, response.json
-    return text_of(response.data)
-
+from tests.render.test_documents import money, pdf_text, squeezed, store, text_of, VIETNAMESE
 
 def one_office(**overrides):
     """1office, with a breach credit for critical tickets: two fines of BUG-7 and one breached ticket."""

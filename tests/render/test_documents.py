@@ -31,6 +31,16 @@ def text_of(pdf: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
 
 
+NBSP = "\u00a0"
+
+
+def pdf_text(client, body, lang):
+    """The text of the calculation PDF of `body` in `lang`."""
+    response = client.post(f"/v1/calculations?format=pdf&lang={lang}", json=body)
+    assert response.status_code == 200, response.json
+    return text_of(response.data)
+
+
 def squeezed(text: str) -> str:
     """Text without white space: table cells wrap customer text across lines."""
     return re.sub(r"\s+", "", text)

@@ -8,16 +8,7 @@ import pytest
 
 from creditsvc import render
 from tests.api.conftest import OCTOBER_DK, SEPTEMBER_3CX
-from tests.render.test_documents import VIETNAMESE, squeezed, store, text_of
-
-NBSP = "\u00a0"
-
-
-def pdf_text(client, body, lang):
-    response = client.post(f"/v1/calculations?format=pdf&lang={lang}", json=body)
-    assert response.status_code == 200, response.json
-    return text_of(response.data)
-
+from tests.render.test_documents import NBSP, pdf_text, squeezed, store, text_of, VIETNAMESE
 
 def agreement(tier="GOD", **support_billing):
     """OneOffice under a support agreement: one case of 1 h business time (Tuesday 09:00-10:00) and one
