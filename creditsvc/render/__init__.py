@@ -25,7 +25,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 from jinja2 import Environment, FunctionLoader, select_autoescape
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from weasyprint import CSS, HTML, Attachment
 from weasyprint.css.counters import CounterStyle
 from weasyprint.text.fonts import FontConfiguration
@@ -109,10 +109,12 @@ def environment(locale: str) -> Environment:
     return env
 
 
-def unbroken(text: str) -> str:
-    """Text whose spaces are no-break ones: a figure and its unit ("15 min") on one line, never the 15
-    at the end of one and "min" on the next."""
-    return text.replace(" ", "\u00a0")
+def unbroken(text: str) -> Markup:
+    """A figure and its unit ("15 min") as one figure: its spaces no-break ones, never the 15 at the end of
+    one line and "min" on the next, and the whole never broken inside itself (style.css `.figure`). Spaces
+    inside the tags of figures it holds (Formatter's) stay spaces."""
+    joined = re.sub(r"(<[^>]*>)| ", lambda m: m.group(1) or "\u00a0", str(escape(text)))
+    return Markup('<span class="figure">{}</span>').format(Markup(joined))
 
 
 def css_string(text: str) -> Markup:

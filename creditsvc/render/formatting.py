@@ -13,9 +13,9 @@ from decimal import Decimal
 
 from babel.dates import format_date, format_time
 from babel import Locale
-from babel.numbers import (format_currency, format_decimal, format_percent, get_currency_symbol, get_group_symbol,
+from babel.numbers import (format_currency, format_decimal, format_percent, get_currency_symbol,
                            get_minus_sign_symbol, get_plus_sign_symbol)
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from ..calculators.money import round_money
 from ..calculators.periods import last_local_date
@@ -32,14 +32,13 @@ SHORT_DATES = {"vi": "dd/MM/y"}
 
 class Formatter:
     def __init__(self, locale: str, currency: str, timezone: str, *, html: bool = False):
-        """`html`: amounts as HTML for the documents, which wrap a long one only between its digit groups."""
+        """`html`: figures as HTML for the documents, each one an unbreakable `<span class="figure">`."""
         self.locale = locale
         self.currency = currency
         self.zone = zone_named(timezone)  # a zone this host lacks: a 422 problem, not a 500
         self._html = html
         self._date_locale = DATE_LOCALES.get(locale, locale)
         self._short_date = SHORT_DATES.get(locale, "short")
-        self._group = re.compile(rf"(?<=\d){re.escape(get_group_symbol(locale))}(?=\d)")
         self._percent_pattern = Locale.parse(locale).percent_formats[None].pattern
         if "#,##0" not in self._percent_pattern:
             raise ValueError(f"unexpected percent pattern for {locale}: {self._percent_pattern!r}")
@@ -49,8 +48,8 @@ class Formatter:
     def money(self, amount: str | Decimal | None) -> str:
         if amount is None:
             return ""
-        return self._wrappable(self._spaced(format_currency(round_money(Decimal(amount), self.currency),
-                                                            self.currency, locale=self.locale)))
+        return self._figure(self._spaced(format_currency(round_money(Decimal(amount), self.currency),
+                                                         self.currency, locale=self.locale)))
 
     def signed_money(self, amount: str | Decimal | None) -> str:
         """A difference of two amounts, signed either way: +₫800,000 or -₫800,000 (0 has no sign). The
@@ -61,7 +60,7 @@ class Formatter:
         if value <= 0:
             return self.money(value)
         negative = self._spaced(format_currency(value.copy_negate(), self.currency, locale=self.locale))
-        return self._wrappable(negative.replace(self._minus, self._plus, 1))
+        return self._figure(negative.replace(self._minus, self._plus, 1))
 
     def _spaced(self, text: str) -> str:
         """CLDR's currency spacing, which Babel leaves out: a sign whose end at the digits is a letter is
@@ -71,27 +70,27 @@ class Formatter:
             text = pattern.sub(lambda m: "\u00a0".join(m.groups()), text)
         return text
 
-    def _wrappable(self, text: str) -> str:
-        """In HTML, a line-break opportunity (<wbr>) after each digit group's separator: a cell too
-        narrow for a long amount broke it anywhere (its CSS must, or the amount would run off the
-        page), so "₫137,438,953,472,000,000" printed as "₫137,438,953,472,000,00" and "0"."""
+    def _figure(self, text: str) -> str:
+        """In HTML, one figure that never breaks inside itself (style.css `.figure`), where the column gives it
+        the room it needs: "147.435,63 DKK" printed as "147." over "435,63 DKK", which an accountant read as
+        two numbers, and a cell broke "₫137,438,953,472,000,000" as "₫137,438,953,472,000,00" over "0"."""
         if not self._html:
             return text
-        return Markup(self._group.sub(lambda m: m.group() + "<wbr>", str(escape(text))))
+        return Markup('<span class="figure">{}</span>').format(text)
 
     def number(self, value: str | Decimal | int | None, places: int | None = None) -> str:
         if value is None:
             return ""
         pattern = "#,##0" + ("." + "#" * places if places else "")
-        return format_decimal(Decimal(value), format=pattern if places is not None else None, locale=self.locale,
-                              decimal_quantization=places is not None)
+        return self._figure(format_decimal(Decimal(value), format=pattern if places is not None else None,
+                                           locale=self.locale, decimal_quantization=places is not None))
 
     def rate(self, value: str | Decimal | None) -> str:
         """A price per hour or km: every digit it has (a discounted rate may have more than the currency)."""
         if value is None:
             return ""
-        return self._wrappable(self._spaced(format_currency(Decimal(value), self.currency, locale=self.locale,
-                                                            decimal_quantization=False)))
+        return self._figure(self._spaced(format_currency(Decimal(value), self.currency, locale=self.locale,
+                                                         decimal_quantization=False)))
 
     def percent(self, value: str | Decimal | None) -> str:
         """In the locale's own percent pattern (99.6527% in en and vi, 99,6527 % in da), with every
@@ -101,7 +100,7 @@ class Formatter:
         number = Decimal(value)
         places = max(0, -number.as_tuple().exponent)
         pattern = self._percent_pattern.replace("#,##0", "#,##0" + ("." + "0" * places if places else ""), 1)
-        return format_percent(number.scaleb(-2), format=pattern, locale=self.locale)
+        return self._figure(format_percent(number.scaleb(-2), format=pattern, locale=self.locale))
 
     def date(self, value: str | date | None) -> str:
         if not value:
@@ -127,11 +126,15 @@ class Formatter:
 
     def datetime(self, value: str | datetime | None) -> str:
         """A moment's local date and time, the time as `time` writes it."""
-        return "" if not value else f"{self.day(value)} {self.time(value)}"
+        if not value:
+            return ""
+        return (Markup("{} {}") if self._html else "{} {}").format(self.day(value), self.time(value))
 
     def day(self, value: str | datetime | None) -> str:
-        return "" if not value else format_date(self.local(value).date(), format=self._short_date,
-                                                locale=self._date_locale)
+        """A moment's local date, dd/MM/yyyy or the locale's short form: one figure (02/09/ over 2026 read as
+        two)."""
+        return "" if not value else self._figure(format_date(self.local(value).date(), format=self._short_date,
+                                                             locale=self._date_locale))
 
     def time(self, value: str | datetime | None) -> str:
         """HH:mm in every locale (time sheets' form), with the seconds when there are any. A local time
@@ -144,7 +147,7 @@ class Formatter:
                            locale=self.locale)
         if local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset():
             text += f" {local.tzname()}"
-        return text
+        return self._figure(text)
 
     def duration_parts(self, seconds: int | None) -> list[tuple[str, str]]:
         """A duration's whole hours, minutes and seconds, the parts that are not 0, each as (unit, figure)

@@ -439,7 +439,7 @@ def test_a_credit_note_prints_its_issue_date_in_the_contract_zone_and_amounts_pa
     assert response.status_code == 200
     text = text_of(response.data)
     total = client.get(f"/v1/credit-notes/{number}").json["credit_total"]
-    assert len(total) > 28 and squeezed(money(total, "VND", "vi")) in squeezed(text)  # 41 characters wrap
+    assert len(total) > 28 and money(total, "VND", "vi") in text  # 41 characters, on one line
     assert "1 tháng 1, 2027" in text
 
 
@@ -854,10 +854,12 @@ def _breaks(text: str, formatted: str) -> list[str]:
     return [bare[max(0, i - 4):i] for i in sorted(spaces(found.group()) - spaces(formatted))]
 
 
-def test_a_long_amount_wraps_between_its_digit_groups_never_inside_one(client):
+def test_a_long_amount_never_wraps_inside_itself(client):
     # The 40th occurrence of a 1office bug is fined 500,000 x 2^38 = 137,438,953,472,000,000 VND; its
     # cell printed "₫137,438,953,472,000,00" and, on the next line, "0": the first line reads as a
-    # number ten times smaller. In vi and da "1.099.511.627.776.000.00" and "0 ₫".
+    # number ten times smaller. In vi and da "1.099.511.627.776.000.00" and "0 ₫". Wrapped between its
+    # digit groups instead, "147." over "435,63 DKK" read as two numbers (the accountants' audit): the
+    # column widens (style.css). test_figures_on_one_line reads the same from the layout.
     body = copy.deepcopy(SEPTEMBER_3CX)
     body["contract"] = {**VIETNAMESE, "policy": {"template": "1office"}}
     body["tickets"], body["incidents"] = [], []
@@ -868,15 +870,10 @@ def test_a_long_amount_wraps_between_its_digit_groups_never_inside_one(client):
     statement = client.post("/v1/calculations", json=body).json
     fines = statement["repeat_bug_fines"]
     assert fines["items"][3] == {**fines["items"][3], "occurrence": 40, "amount": "137438953472000000"}
-    wrapped = 0
     for locale in ("en", "vi", "da"):
         text = text_of(client.post(f"/v1/calculations?format=pdf&lang={locale}", json=body).data)
-        group = "," if locale == "en" else "."
         for amount in [item["amount"] for item in fines["items"]] + [fines["total"]]:
-            breaks = _breaks(text, money(amount, "VND", locale))
-            assert all(before.endswith(group) for before in breaks), (locale, amount, breaks)
-            wrapped += len(breaks)
-    assert wrapped  # the long ones do wrap: this tests where
+            assert _breaks(text, money(amount, "VND", locale)) == [], (locale, amount)
 
 
 def test_renders_in_threads_of_one_process_never_run_weasyprint_at_the_same_time(monkeypatch):

@@ -1,0 +1,133 @@
+"""What the accountants' layout audit found: a figure wrapped inside itself in a narrow table cell ("147."
+over "435,63 DKK", which reads as two numbers), and a Danish table header ran into its cell's padding.
+Read from WeasyPrint's layout (laid_out): the PDF's extracted text cannot say where a line box ends."""
+import copy
+import re
+
+import pytest
+
+from creditsvc import render
+from creditsvc.render.formatting import Formatter
+from tests.api.conftest import OCTOBER_DK, SEPTEMBER_3CX
+from tests.render.test_credit_rows_and_durations import laid_out
+from tests.render.test_documents import VIETNAMESE, amounts
+
+
+def big_support():
+    """A Danish support statement whose subtotal is six figures: a weekend case of 64 h after hours."""
+    body = copy.deepcopy(OCTOBER_DK)
+    body["support_cases"] = [{"id": "long", "started_at": "2026-10-09T16:00:01+02:00",
+                              "ended_at": "2026-10-12T09:00:00+02:00", "level": 2, "km": 40},
+                             {"id": "night", "started_at": "2026-10-07T18:00:00+02:00",
+                              "ended_at": "2026-10-08T06:15:31+02:00", "level": 1}]
+    return body
+
+
+def bigger_support():
+    """The same at ten times the rates: seven-figure amounts and rates of five figures with decimals."""
+    body = big_support()
+    body["contract"] = {**body["contract"], "policy": {"template": "oneoffice-dk", "overrides": {
+        "support_billing": {"rates": {"1": "8000.00", "2": "10950.00"}, "vat_percent": "25.123456"}}}}
+    return body
+
+
+def quadrillions():
+    """1office fines of 10^15 VND and up (the policy's largest base amount, multiplied by 10 each time)."""
+    body = copy.deepcopy(SEPTEMBER_3CX)
+    body["contract"] = {**VIETNAMESE, "id": "huge", "policy": {"template": "1office", "overrides": {
+        "repeat_bug_fines": {"base_amount": "999999999999999", "multiplier": "10"}}}}
+    body["tickets"] = []
+    body["bug_occurrences"] = [{"id": f"b{k}", "bug_id": "BUG-7", "occurred_at": f"2026-09-0{k + 1}T00:00:00Z"}
+                               for k in range(6)]  # occurrences 2 to 6 fined, up to 9,999,999,999,999,990,000
+    return body
+
+
+def _text(box) -> str:
+    return getattr(box, "text", "") + "".join(_text(child) for child in getattr(box, "children", ()))
+
+
+def line_texts(document) -> list[str]:
+    """The text of every line box of every table cell, as laid out (less the zero-width spaces a <wbr> is)."""
+    from weasyprint.formatting_structure.boxes import LineBox, TableCellBox
+
+    lines = []
+
+    def walk(box, in_cell=False):
+        if isinstance(box, LineBox) and in_cell:
+            lines.append(_text(box).replace("\u200b", ""))
+            return
+        for child in getattr(box, "children", ()):
+            walk(child, in_cell or isinstance(box, TableCellBox))
+
+    for page in document.pages:
+        walk(page._page_box)
+    return lines
+
+
+def figures(statement, lang) -> set[str]:
+    """Every amount, rate and percentage of the statement as the document prints it."""
+    fmt = Formatter(lang, statement["currency"], "UTC")
+    unit = {"mileage": render.translations(lang).gettext("/km")}
+    printed = {fmt.money(amount) for path, amount in amounts(statement)
+               if amount is not None and not (path.startswith(".tickets.") and not statement["tickets"]["items"])}
+    support = statement.get("support") or {}
+    # a rate with its unit: "16.000,00 kr./" over "time" too
+    printed |= {fmt.rate(line["rate"]) + unit.get(line["kind"], render.translations(lang).gettext("/h"))
+                for line in support.get("lines") or []}
+    if support:
+        printed.add(fmt.percent(support["vat_percent"]))
+    return printed
+
+
+def on_one_line(figure: str, lines: list[str]) -> bool:
+    """Whether some line box holds the whole figure, not merely its end ("0 ₫" of "10.000 ₫")."""
+    whole = re.compile(rf"(?<![\d.,]){re.escape(figure)}(?!\d)")
+    return any(whole.search(line) for line in lines)
+
+
+CASES = [("support", big_support), ("support at ten times the rates", bigger_support), ("fines of 10^15 VND", quadrillions)]
+
+
+@pytest.mark.parametrize("lang", ["vi", "da", "en"])
+@pytest.mark.parametrize("name, make", CASES, ids=[name for name, _ in CASES])
+def test_no_figure_is_split_across_lines_however_narrow_its_column(client, monkeypatch, lang, name, make):
+    # a vi support statement printed its subtotal as "147." over "435,63 DKK", and a fine of 10^15 VND wrapped
+    # at a group separator: an accountant read two numbers. Each figure must lie whole on one line box.
+    from tests.render.test_credit_rows_and_durations import cells_overrun
+
+    body = make()
+    statement = client.post("/v1/calculations", json=body).json
+    lines = line_texts(laid_out(client, monkeypatch, body, lang))
+    split = [figure for figure in figures(statement, lang) if not on_one_line(figure, lines)]
+    assert split == [], (lang, split, lines)
+    # the columns make the room: no figure kept on its line runs over the next cell
+    assert cells_overrun(client, monkeypatch, body, lang) == []
+
+
+def texts_in_padding(document) -> list[tuple[str, float]]:
+    """The texts of table cells that reach into their cell's left or right padding, with by how much (pt)."""
+    from weasyprint.formatting_structure.boxes import TableCellBox, TextBox
+
+    found = []
+
+    def walk(box, cell=None):
+        if isinstance(box, TableCellBox):
+            cell = box
+        if isinstance(box, TextBox) and cell is not None and box.text.strip():
+            left, right = cell.content_box_x(), cell.content_box_x() + cell.width
+            over = max(left - box.position_x, box.position_x + box.width - right)
+            if over > 0.01:
+                found.append((box.text, round(over, 2)))
+        for child in getattr(box, "children", ()):
+            walk(child, cell)
+
+    for page in document.pages:
+        walk(page._page_box)
+    return found
+
+
+@pytest.mark.parametrize("lang", ["vi", "da", "en"])
+@pytest.mark.parametrize("name, make", CASES, ids=[name for name, _ in CASES])
+def test_no_header_or_cell_text_runs_into_its_cells_padding(client, monkeypatch, lang, name, make):
+    # Danish "Niveau" (the support table's Level) ran about 3 pt into its cell's right padding, against "Takst"
+    assert texts_in_padding(laid_out(client, monkeypatch, make(), lang)) == []
