@@ -9,7 +9,7 @@ import pytest
 from creditsvc import render
 from creditsvc.render.formatting import Formatter
 from tests.api.conftest import OCTOBER_DK, SEPTEMBER_3CX
-from tests.render.test_credit_rows_and_durations import laid_out
+from tests.render.test_credit_rows_and_durations import laid_out, one_office
 from tests.render.test_documents import VIETNAMESE, amounts
 
 
@@ -85,7 +85,8 @@ def on_one_line(figure: str, lines: list[str]) -> bool:
     return any(whole.search(line) for line in lines)
 
 
-CASES = [("support", big_support), ("support at ten times the rates", bigger_support), ("fines of 10^15 VND", quadrillions)]
+CASES = [("support", big_support), ("support at ten times the rates", bigger_support), ("fines of 10^15 VND", quadrillions),
+         ("fines and a ticket", one_office)]
 
 
 @pytest.mark.parametrize("lang", ["vi", "da", "en"])
@@ -131,3 +132,19 @@ def texts_in_padding(document) -> list[tuple[str, float]]:
 def test_no_header_or_cell_text_runs_into_its_cells_padding(client, monkeypatch, lang, name, make):
     # Danish "Niveau" (the support table's Level) ran about 3 pt into its cell's right padding, against "Takst"
     assert texts_in_padding(laid_out(client, monkeypatch, make(), lang)) == []
+
+
+def test_a_figure_in_html_is_one_unbreakable_span_and_unbroken_keeps_the_tags_of_the_figures_it_joins():
+    from markupsafe import Markup
+
+    fmt = Formatter("da", "DKK", "Europe/Copenhagen", html=True)
+    assert fmt.money("147435.63") == Markup('<span class="figure">147.435,63\u00a0kr.</span>')
+    assert fmt.percent("25") == Markup('<span class="figure">25\u00a0%</span>')
+    assert fmt.datetime("2026-10-06T15:30:00+02:00") == Markup(
+        '<span class="figure">06.10.2026</span> <span class="figure">15:30</span>')
+    # a count and its unit: one figure, the space in the count's tag a space, the one before the unit not
+    joined = render.unbroken(Markup("%s km") % fmt.number("1001"))
+    assert joined == Markup('<span class="figure"><span class="figure">1.001</span>\u00a0km</span>')
+    assert render.unbroken("<b> & 5 min") == Markup('<span class="figure">&lt;b&gt;\u00a0&amp;\u00a05\u00a0min</span>')
+    # outside HTML (file names, the JSON's side) figures stay text
+    assert Formatter("da", "DKK", "UTC").money("147435.63") == "147.435,63\u00a0kr."
