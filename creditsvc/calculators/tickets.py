@@ -98,8 +98,10 @@ def ticket_targets(policy: TicketPolicy, tickets: list[Ticket], as_of: int, cale
         results = {}
         # A resolution answers the ticket: without a recorded first response, the response clock stops
         # there too, not at as_of (§7 judges only an unresolved ticket as of as_of). It ran on and
-        # breached, and credited, a ticket resolved within its response target.
-        responded = ticket.first_response_at or ticket.resolved_at
+        # breached, and credited, a ticket resolved within its response target. At the resolution at the
+        # latest: a first reply logged after it (09:30 resolved, 12:00 replied) breached the same ticket.
+        answers = [moment for moment in (ticket.first_response_at, ticket.resolved_at) if moment is not None]
+        responded = min(answers, key=epoch) if answers else None
         for name, spec, done in (("response", target.response, responded),
                                  ("resolution", target.resolution, ticket.resolved_at)):
             if spec:

@@ -609,3 +609,31 @@ def test_rules_6_the_first_support_example_alone_is_200_00_with_vat_50_00_and_to
     support = client.post("/v1/calculations", json=body_dk).json["support"]
     assert [(l["kind"], l["seconds"], l["amount"]) for l in support["lines"]] == [("business_hours", 900, "200.00")]
     assert (support["subtotal"], support["vat_amount"], support["total"]) == ("200.00", "50.00", "250.00")
+
+
+def test_a_ticket_resolved_before_its_recorded_first_response_was_answered_by_its_resolution(client, body_dk):
+    # rules.md §7 with a breach credit: opened 09:00, resolved 09:30 within the 1 h response target, and
+    # the helpdesk's first reply logged at 12:00, after the resolution. Without that reply the ticket is
+    # met (ff1db85: a resolution answers the ticket); with it, the response clock ran on past the
+    # resolution to 12:00, breached by 2 h and credited 500.00 DKK for a ticket answered in 30 minutes.
+    body_dk["contract"]["policy"] = {"template": "oneoffice-dk", "overrides": {"ticket_targets": {"priorities": {
+        "high": {"response": "1h", "resolution": "2h", "clock": "calendar", "breach_credit": "500.00"}}}}}
+    body_dk["support_cases"] = []
+    ticket = {"id": "T-1", "priority": "high", "opened_at": "2026-10-06T09:00:00+02:00",
+              "resolved_at": "2026-10-06T09:30:00+02:00"}
+    body_dk["tickets"] = [ticket]
+    without_reply = client.post("/v1/calculations", json=body_dk).json["tickets"]
+    body_dk["tickets"] = [{**ticket, "first_response_at": "2026-10-06T12:00:00+02:00"}]
+    response = client.post("/v1/calculations", json=body_dk)
+    assert response.status_code == 200, response.json
+    tickets = response.json["tickets"]
+    assert tickets["items"][0]["response"] == {"target_seconds": 3600, "elapsed_seconds": 1800, "status": "met"}
+    assert tickets == without_reply
+    assert (tickets["items"][0]["breached"], tickets["compliance"], tickets["breach_credit_total"]) == \
+        (False, {"high": "100"}, "0.00")
+    assert response.json["credit_total"] == "0.00" and response.json["lines"] == []
+    # the stored statement reads the stored ticket alike
+    assert client.put("/v1/contracts/dk-support", json=body_dk["contract"]).status_code == 201
+    assert client.post("/v1/contracts/dk-support/tickets", json=body_dk["tickets"][0]).status_code == 201
+    preview = client.get("/v1/contracts/dk-support/statements/2026-10?as_of=2026-11-01T00:00:00Z")
+    assert preview.json["tickets"] == tickets

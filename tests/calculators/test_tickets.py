@@ -164,6 +164,13 @@ def test_a_ticket_resolved_without_a_recorded_response_was_answered_by_its_resol
     assert unanswered.response.status == BREACHED  # neither answered nor resolved: as of as_of
 
 
+def test_a_first_response_recorded_after_the_resolution_stops_the_response_clock_at_the_resolution():
+    # resolved 09:20 within the 30-minute target, the reply logged at 11:00: breached by 1 h 30 min before
+    late_reply = one(ticket("T", "P1", hcm(2026, 9, 10, 9), responded=hcm(2026, 9, 10, 11),
+                            resolved=hcm(2026, 9, 10, 9, 20)))
+    assert (late_reply.response.status, late_reply.response.elapsed_seconds, late_reply.breached) == (MET, 1200, False)
+
+
 def test_a_target_is_met_when_elapsed_equals_the_target_exactly():
     result = one(ticket("T", "P1", hcm(2026, 9, 10, 9), responded=hcm(2026, 9, 10, 9, 30),
                         resolved=hcm(2026, 9, 10, 13)))
