@@ -17,19 +17,24 @@ from flask.json.provider import DefaultJSONProvider
 _SUSPECT_ESCAPE = re.compile(rb"\\u(d[89a-f]|0000)", re.IGNORECASE)
 
 
+class Unreadable(json.JSONDecodeError):
+    """A body refused for what it holds, not for where its text breaks: its message says why, and its
+    position (0) means nothing, so a problem's detail names the reason alone (api/errors.py)."""
+
+
 def _refuse_constant(name: str):
-    raise json.JSONDecodeError(f"{name} is not a number JSON allows", name, 0)
+    raise Unreadable(f"{name} is not a number JSON allows", name, 0)
 
 
 # webargs reads a JSONDecodeError whose document is "" as "no body"; ours name the body.
 def _clean(value) -> None:
     if isinstance(value, str):
         if "\x00" in value:
-            raise json.JSONDecodeError("text may not contain NUL (\\u0000)", "<body>", 0)
+            raise Unreadable("text may not contain NUL (\\u0000)", "<body>", 0)
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
-            raise json.JSONDecodeError("text contains a lone surrogate, which is not Unicode", "<body>", 0) from None
+            raise Unreadable("text contains a lone surrogate, which is not Unicode", "<body>", 0) from None
     elif isinstance(value, dict):
         for key, item in value.items():
             _clean(key)
@@ -47,7 +52,7 @@ def loads(text: str | bytes):
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as error:
-            raise json.JSONDecodeError(f"the body is not UTF-8 ({error.reason} at byte {error.start})",
+            raise Unreadable(f"the body is not UTF-8 ({error.reason} at byte {error.start})",
                                        "<body>", 0) from None
     else:
         raw = text.encode("utf-8", "surrogatepass")
@@ -56,7 +61,7 @@ def loads(text: str | bytes):
     except json.JSONDecodeError:
         raise
     except (ValueError, RecursionError) as error:  # e.g. an integer of 5,000 digits, or 100,000 '['
-        raise json.JSONDecodeError(f"unusable JSON: {type(error).__name__}", "<body>", 0) from None
+        raise Unreadable(f"unusable JSON: {type(error).__name__}", "<body>", 0) from None
     if needs_cleaning(raw) or "\x00" in text:
         _clean(value)  # only bodies that escape a surrogate or NUL pay for the walk
     return value

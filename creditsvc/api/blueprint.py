@@ -9,7 +9,7 @@ from marshmallow import Schema
 from webargs.core import _UNKNOWN_DEFAULT_PARAM, missing
 from webargs.flaskparser import FlaskParser, is_json_request
 
-from ..jsonio import loads
+from ..jsonio import Unreadable, loads
 from ..schemas.fastload import HandOver
 
 
@@ -21,7 +21,7 @@ class DecimalParser(FlaskParser):
         if not body:
             # webargs reads an empty body as no body, and its schema then said "Missing data" (422);
             # a JSON request with nothing in it does not parse: 400, as on the record endpoints.
-            raise json.JSONDecodeError("the body is empty", "<empty body>", 0)
+            raise Unreadable("the body is empty", "<empty body>", 0)
         return loads(body)
 
     def parse(self, argmap, req=None, *, location=None, unknown=_UNKNOWN_DEFAULT_PARAM, validate=None, **kwargs):

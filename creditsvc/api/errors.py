@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from .. import db
 from ..calculators.errors import DomainError
+from ..jsonio import Unreadable
 from ..policies import flatten_errors
 
 log = logging.getLogger(__name__)
@@ -83,7 +84,7 @@ def handle_http_exception(error: HTTPException):
         # the query string too (?format=, ?as_of=): its fields are named "query.format"
         return validation_problem(_validation_errors(messages), "body" if set(messages) <= {"json"} else "request")
     if error.code == 400 and messages is not None:
-        return problem(400, "Bad Request", "The body is not valid JSON.", code="malformed_json")
+        return malformed_json_problem(getattr(error, "exc", None))  # webargs keeps the parser's error
     headers = dict(error.get_headers()) if error.code in (405,) else None
     if headers:
         headers.pop("Content-Type", None)
@@ -101,8 +102,23 @@ def handle_validation_error(error: ValidationError):
     return validation_problem(_validation_errors(error.messages))
 
 
+def malformed_json_problem(error: Exception | None):
+    """The 400 of a body that cannot be read, saying why: it said "The body is not valid JSON." to a body
+    that is JSON but holds a NUL (\\u0000) or a lone surrogate, and to one broken on its second line,
+    without a word of which, though the parser and jsonio name it (and `creditsvc calculate` prints it)."""
+    if isinstance(error, Unreadable):
+        reason = error.msg
+    elif isinstance(error, json.JSONDecodeError):
+        reason = f"{error.msg} at line {error.lineno}, column {error.colno}"
+    elif isinstance(error, UnicodeDecodeError):
+        reason = f"it is not UTF-8 ({error.reason} at byte {error.start})"
+    else:
+        return problem(400, "Bad Request", "The body is not valid JSON.", code="malformed_json")
+    return problem(400, "Bad Request", f"The body cannot be read as JSON: {reason}.", code="malformed_json")
+
+
 def handle_malformed_json(error: ValueError):
-    return problem(400, "Bad Request", "The body is not valid JSON.", code="malformed_json")
+    return malformed_json_problem(error)
 
 
 def handle_malformed_framing(error: Exception):

@@ -637,3 +637,20 @@ def test_a_ticket_resolved_before_its_recorded_first_response_was_answered_by_it
     assert client.post("/v1/contracts/dk-support/tickets", json=body_dk["tickets"][0]).status_code == 201
     preview = client.get("/v1/contracts/dk-support/statements/2026-10?as_of=2026-11-01T00:00:00Z")
     assert preview.json["tickets"] == tickets
+
+
+@pytest.mark.parametrize("text, says", [
+    ('{"contract": {"id": "x\\u0000"}}', "NUL"),  # JSON (RFC 8259 escapes it), refused for PostgreSQL
+    ('{"contract": {"id": "x\\ud800"}}', "surrogate"),  # JSON, but not Unicode
+    (b'{"contract": "\xff"}', "UTF-8"),
+    ('{"contract": {"id": "x"},\n "period": "2026-09",}', "line 2"),  # a trailing comma: where it is
+])
+def test_a_400_for_a_body_it_cannot_read_says_why_on_every_endpoint(client, text, says):
+    # It said "The body is not valid JSON." to a body that any JSON parser reads (a NUL escaped as \u0000 in
+    # a description copied from a C string), and to one whose error is on line 2, without a word of which:
+    # the reason was known (jsonio names it, the CLI prints it) and dropped.
+    for url, method in (("/v1/calculations", client.post), ("/v1/contracts/acme-3cx/incidents", client.post),
+                        ("/v1/contracts/acme-3cx", client.put)):
+        response = method(url, data=text, content_type="application/json")
+        assert response.status_code == 400 and response.json["code"] == "malformed_json", (url, response.json)
+        assert says in response.json["detail"], (url, response.json["detail"])
