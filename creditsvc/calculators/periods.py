@@ -94,6 +94,29 @@ def calendar_month(first: date, zone: ZoneInfo) -> Period:
                   local_midnight(add_months(first, 1), zone))
 
 
+def month_of(moment: datetime, zone: ZoneInfo) -> date:
+    """The first day of the calendar month (calendar_month) whose [start, end) holds the instant: the month
+    a statement counts it in. The wall date alone named another where the clocks fell back over a
+    midnight: St John's went from 00:01 on 1 November 2009 back to 23:01 on 31 October, and 02:31Z-03:30Z
+    reads October though November began at its first midnight (02:30Z)."""
+    local = moment.astimezone(zone)
+    first = date(local.year, local.month, 1)
+    start, end = _month_bounds(first, zone)
+    instant = epoch(moment)
+    if instant >= end:
+        return add_months(first, 1)
+    if instant < start:
+        return add_months(first, -1)
+    return first
+
+
+@lru_cache(maxsize=4096)
+def _month_bounds(first: date, zone: ZoneInfo) -> tuple[int, int]:
+    # once per month and zone: a batch's lock check asks it of every record and stored occurrence
+    month = calendar_month(first, zone)
+    return month.start_ts, month.end_ts
+
+
 def explicit_period(start: datetime, end: datetime, zone: ZoneInfo) -> Period:
     if epoch(end) <= epoch(start):  # instants: two times of one zone compare by wall clock, fold ignored
         raise DomainError("the period must end after it starts", field="period.end", code="invalid_period")

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..calculators.fines import periods_too_large
-from ..calculators.periods import calendar_month
+from ..calculators.periods import calendar_month, month_of
 from ..calculators.policy import Policy
 from ..db import models
 
@@ -32,10 +32,9 @@ def months_too_large(session: Session, contract_id: str, policy: Policy, currenc
     zone = ZoneInfo(timezone)
     history = [bug_record(row) for row in session.execute(
         select(models.BugOccurrence).where(models.BugOccurrence.contract_id == contract_id)).scalars()]
-    bugs_in: dict[date, set[str]] = {}  # by the local month's first day
+    bugs_in: dict[date, set[str]] = {}  # by the first day of the month the statement counts it in
     for occurrence in history:
-        local = occurrence.occurred_at.astimezone(zone)
-        bugs_in.setdefault(date(local.year, local.month, 1), set()).add(occurrence.bug_id)
+        bugs_in.setdefault(month_of(occurrence.occurred_at, zone), set()).add(occurrence.bug_id)
     firsts = [first for first, bugs in sorted(bugs_in.items()) if bug_ids is None or bugs & bug_ids]
     months = [calendar_month(first, zone) for first in firsts]  # local December 1969 or January 2200 too
     # every month at once: once per month, the whole history was sorted and numbered again

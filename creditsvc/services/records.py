@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from .. import clock
 from ..calculators.money import AmountOverflow
 from ..calculators.errors import DomainError
+from ..calculators.periods import month_of
 from ..canonical import digest, plain
 from ..db import models
 from ..schemas.calculation import check_records
@@ -79,8 +80,8 @@ def _iso(moment: datetime) -> str:
 
 
 def _month(moment: datetime, zone) -> str:
-    local = moment.astimezone(zone)
-    return f"{local.year:04d}-{local.month:02d}"
+    first = month_of(moment, zone)  # the statement's month, not the wall date's (calculators/periods.py)
+    return f"{first.year:04d}-{first.month:02d}"
 
 
 _MONTH_LABEL = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from creditsvc import db
 from creditsvc.db import models
 from creditsvc.services import records as records_service
-from tests.api.conftest import CONTRACT_3CX, OCTOBER_DK, SEPTEMBER_3CX
+from tests.api.conftest import CONTRACT_3CX, CONTRACT_DK, OCTOBER_DK, SEPTEMBER_3CX
 from tests.conftest import TODAY
 
 INCIDENT = SEPTEMBER_3CX["incidents"][0]
@@ -1260,3 +1260,25 @@ def test_a_compressed_body_is_a_415_that_says_to_send_it_uncompressed_and_nothin
     assert count(app, models.Incident) == 0
     plain = client.post("/v1/contracts/acme-3cx/incidents", json=INCIDENT, headers={"Content-Encoding": "identity"})
     assert plain.status_code == 201
+
+
+def test_a_record_in_the_hour_newfoundland_repeated_before_its_midnight_is_locked_in_the_month_it_counts_in(client):
+    # St John's fell back at 00:01 on 1 November 2009 to 23:01 on 31 October, so 02:31Z-03:30Z reads
+    # 31 October on its clocks but lies after November's first midnight (00:00 NDT, 02:30Z), where the
+    # statements count it. The lock took the month from the wall date: a ticket opened at 03:00Z went
+    # into November, which had an issued note, with a 201, and November's statement silently doubled.
+    contract = {**CONTRACT_DK, "id": "st-johns", "timezone": "America/St_Johns", "starts_on": "2009-01-01",
+                "policy": {"template": "oneoffice-dk", "overrides": {"ticket_targets": {"priorities": {
+                    "high": {"response": "1h", "resolution": "2h", "clock": "calendar", "breach_credit": "100.00"}}}}}}
+    assert client.put("/v1/contracts/st-johns", json=contract).status_code == 201
+    first = {"id": "t1", "priority": "high", "opened_at": "2009-11-05T12:00:00Z"}
+    assert client.post("/v1/contracts/st-johns/tickets", json=first).status_code == 201
+    note = client.post("/v1/contracts/st-johns/credit-notes", json={"period": "2009-11"}).json
+    assert note["credit_total"] == "100.00"
+    late = {"id": "t2", "priority": "high", "opened_at": "2009-11-01T03:00:00Z"}  # 23:30 NST on 31 October
+    refused = client.post("/v1/contracts/st-johns/tickets", json=late)
+    assert refused.status_code == 409 and refused.json["code"] == "period_locked", refused.json
+    assert "2009-11" in refused.json["errors"]["id"][0]
+    preview = client.get("/v1/contracts/st-johns/statements/2009-11").json
+    assert [t["ticket_id"] for t in preview["tickets"]["items"]] == ["t1"] and preview["credit_total"] == "100.00"
+    assert client.get(f"/v1/credit-notes/{note['number']}").json == note
