@@ -2,9 +2,13 @@
 
     python bench/documents.py
 
-- a one-page credit note PDF downloaded through the API, against WeasyPrint rendering a
-  one-paragraph document (the floor any PDF costs), in the same run;
+- a one-page credit note rendered as its first download renders it (render_pdf on the stored note,
+  its seller and history), against WeasyPrint rendering a one-paragraph document (the floor any PDF
+  costs), in the same run; and the download of the same note once kept, which serves stored bytes;
 - a worker's resident memory over 300 credit-note renders, after a warm-up.
+
+A kept note's download renders nothing (a note's PDF is rendered once and then served as first
+delivered), so timing downloads, as this did before documents were kept, measured a database read.
 """
 from __future__ import annotations
 
@@ -20,7 +24,8 @@ from weasyprint import HTML
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from creditsvc import create_app, db  # noqa: E402
+from creditsvc import create_app, db, render  # noqa: E402
+from creditsvc.services import credit_notes  # noqa: E402
 from creditsvc.services.auth import create_api_key  # noqa: E402
 from tests.api.conftest import SEPTEMBER_3CX  # noqa: E402
 
@@ -58,29 +63,42 @@ def main() -> dict[str, float]:
         response = client.get(f"/v1/credit-notes/{number}?format=pdf")
         assert response.status_code == 200 and response.data.startswith(b"%PDF")
 
+    with app.app_context():  # what note_pdf_response renders the first time it is asked (api/documents.py)
+        note = credit_notes.get_note(db.session(), number)
+        statement, contract = note.statement, note.inputs["contract"]
+        body, seller = credit_notes.note_json(note), note.inputs.get("seller") or {}
+        history = credit_notes.document_history(db.session(), note)
+
+    def note_render():
+        pdf = render.render_pdf(statement, contract, contract["locale"], note=body, seller=seller, history=history)
+        assert pdf.startswith(b"%PDF")
+
     def paragraph():
         HTML(string="<p>One paragraph of text, the least a PDF can be.</p>").write_pdf()
 
     for _ in range(5):
         download()
+        note_render()
         paragraph()
-    note = median_seconds(download, 30)
+    rendered = median_seconds(note_render, 30)
     floor = median_seconds(paragraph, 30)
+    kept = median_seconds(download, 30)
 
     for _ in range(20):
-        download()
+        note_render()
     gc.collect()
     before = rss_mb()
     for _ in range(300):
-        download()
+        note_render()
     gc.collect()
     growth = rss_mb() - before
 
-    print(f"one-page credit note PDF download: {note * 1000:.0f} ms; one-paragraph WeasyPrint PDF: "
-          f"{floor * 1000:.0f} ms -> {note / floor:.2f}x (target <= 6x)")
+    print(f"one-page credit note PDF rendered: {rendered * 1000:.0f} ms; one-paragraph WeasyPrint PDF: "
+          f"{floor * 1000:.0f} ms -> {rendered / floor:.2f}x (target <= 6x)")
+    print(f"the same note downloaded once kept (stored bytes, no render): {kept * 1000:.1f} ms")
     print(f"worker RSS over 300 renders: {before:.1f} MB -> {before + growth:.1f} MB, growth {growth:.1f} MB "
           f"(target < 10 MB)")
-    return {"pdf_over_paragraph": note / floor, "rss_growth_mb": growth}
+    return {"pdf_over_paragraph": rendered / floor, "rss_growth_mb": growth}
 
 
 if __name__ == "__main__":
