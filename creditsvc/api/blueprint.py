@@ -2,7 +2,6 @@
 takes a valid body of a schema that can load it from bytes (schemas/fastload.py) that way."""
 from __future__ import annotations
 
-import json
 
 import flask_smorest
 from marshmallow import Schema

@@ -109,12 +109,15 @@ def environment(locale: str) -> Environment:
     return env
 
 
-def unbroken(text: str) -> Markup:
+def unbroken(text: str, up_to: int | None = None) -> Markup:
     """A figure and its unit ("15 min") as one figure: its spaces no-break ones, never the 15 at the end of
-    one line and "min" on the next, and the whole never broken inside itself (style.css `.figure`). Spaces
+    one line and "min" on the next, and the whole never broken inside itself (style.css `.figure`), unless
+    it is longer than `up_to` characters (Formatter.narrow: it may then break where its figure may). Spaces
     inside the tags of figures it holds (Formatter's) stay spaces."""
-    joined = re.sub(r"(<[^>]*>)| ", lambda m: m.group(1) or "\u00a0", str(escape(text)))
-    return Markup('<span class="figure">{}</span>').format(Markup(joined))
+    joined = Markup(re.sub(r"(<[^>]*>)| ", lambda m: m.group(1) or "\u00a0", str(escape(text))))
+    if up_to is not None and len(joined.striptags()) > up_to:
+        return joined
+    return Markup('<span class="figure">{}</span>').format(joined)
 
 
 def css_string(text: str) -> Markup:
@@ -203,6 +206,11 @@ def pick_locale(contract_locale: str, requested: str | None = None, accept_langu
                 return primary
     return contract_locale if contract_locale in LOCALES else "en"
 
+
+# The support table's rate, quantity and amount stand side by side: three figures of this many characters
+# and a date fill an A4 line at 8.5 pt (tests/render/test_figures_on_one_line.py); a longer one breaks
+# between its digit groups (Formatter.narrow).
+SUPPORT_FIGURE_CHARS = 24
 
 NOT_IN_FORCE = "not in force"
 
@@ -374,6 +382,7 @@ def render_pdf(statement: dict[str, Any], contract: dict[str, Any], locale: str,
                                support_rows=support_rows(statement, contract),
                                free_minutes=free_minutes(statement, contract),
                                minimum_minutes=minimum_minutes(statement),
+                               support_figure_chars=SUPPORT_FIGURE_CHARS,
                                term=term_in_period(contract, statement["period"], fmt),
                                document_number=(note or {}).get("number") or
                                f"{statement['contract_id']} {period_label(statement['period'], fmt)}")

@@ -148,3 +148,64 @@ def test_a_figure_in_html_is_one_unbreakable_span_and_unbroken_keeps_the_tags_of
     assert render.unbroken("<b> & 5 min") == Markup('<span class="figure">&lt;b&gt;\u00a0&amp;\u00a05\u00a0min</span>')
     # outside HTML (file names, the JSON's side) figures stay text
     assert Formatter("da", "DKK", "UTC").money("147435.63") == "147.435,63\u00a0kr."
+
+
+def past_the_page(document) -> list[tuple[str, float]]:
+    """Texts that reach past the right edge of their page's content box, with by how much (pt): a cell
+    that keeps its text can still be pushed off the sheet by a table wider than the page."""
+    from weasyprint.formatting_structure.boxes import TextBox
+
+    found = []
+    for page in document.pages:
+        right = page._page_box.content_box_x() + page._page_box.width
+
+        def walk(box):
+            if isinstance(box, TextBox) and box.position_x + box.width > right + 0.01:
+                found.append((box.text, round(box.position_x + box.width - right, 1)))
+            for child in getattr(box, "children", ()):
+                walk(child)
+
+        walk(page._page_box)
+    return found
+
+
+def support_at(rate: str, surcharge: str = "100"):
+    """The big support statement at an hourly (and km) rate of `rate` DKK."""
+    body = big_support()
+    body["contract"] = {**body["contract"], "policy": {"template": "oneoffice-dk", "overrides": {
+        "support_billing": {"rates": {"1": rate, "2": rate}, "mileage_rate": rate, "vat_percent": "25.123456",
+                            "after_hours_surcharge_percent": surcharge}}}}
+    return body
+
+
+RATES = ["9999999999.99", "999999999999.99", "99999999999999.99", ("999999999999998.99", "1000")]
+
+
+@pytest.mark.parametrize("lang", ["vi", "da", "en"])
+@pytest.mark.parametrize("rate", RATES, ids=lambda rate: rate if isinstance(rate, str) else "x".join(rate))
+def test_figures_too_long_to_stand_side_by_side_break_between_their_groups_and_stay_on_the_page(
+        client, monkeypatch, lang, rate):
+    # Unbreakable, the rate, km and amount of a 10^12..10^14 DKK rate pushed the support table 32-105 pt past
+    # the page's edge (the right margin is 45 pt): the amounts printed off the A4 sheet (the review)
+    body = support_at(*(rate if isinstance(rate, tuple) else (rate,)))
+    document = laid_out(client, monkeypatch, body, lang)
+    assert past_the_page(document) == []
+    lines = line_texts(document)
+    statement = client.post("/v1/calculations", json=body).json
+    # a figure breaks only if it is longer than the support table lets one stand unbroken
+    split = [figure for figure in figures(statement, lang) if not on_one_line(figure, lines)]
+    assert all(len(figure) > render.SUPPORT_FIGURE_CHARS for figure in split), split
+
+
+@pytest.mark.parametrize("lang", ["vi", "da", "en"])
+@pytest.mark.parametrize("name, make", CASES, ids=[name for name, _ in CASES])
+def test_no_text_of_the_usual_documents_runs_past_the_page(client, monkeypatch, lang, name, make):
+    assert past_the_page(laid_out(client, monkeypatch, make(), lang)) == []
+
+
+def test_a_narrow_formatters_long_figure_may_break_between_its_groups_and_a_short_one_never():
+    narrow = Formatter("da", "DKK", "Europe/Copenhagen", html=True).narrow(12)
+    assert narrow.money("1234.50") == '<span class="figure">1.234,50\u00a0kr.</span>'
+    assert narrow.money("123456789.50") == "123.<wbr>456.<wbr>789,50\u00a0kr."
+    assert render.unbroken("12 km", 12) == '<span class="figure">12\u00a0km</span>'
+    assert render.unbroken("123.456.789 km", 12) == "123.456.789\u00a0km"
