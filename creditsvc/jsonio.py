@@ -60,8 +60,10 @@ def loads(text: str | bytes):
         value = json.loads(text, parse_float=Decimal, parse_constant=_refuse_constant)
     except json.JSONDecodeError:
         raise
-    except (ValueError, RecursionError) as error:  # e.g. an integer of 5,000 digits, or 100,000 '['
-        raise Unreadable(f"unusable JSON: {type(error).__name__}", "<body>", 0) from None
+    except RecursionError:  # 100,000 '[': said in words, a 400's detail named the exception's class
+        raise Unreadable("it is nested too deeply", "<body>", 0) from None
+    except ValueError:  # what int() refuses: an integer of over 4,300 digits
+        raise Unreadable("a number in it has too many digits", "<body>", 0) from None
     if needs_cleaning(raw) or "\x00" in text:
         _clean(value)  # only bodies that escape a surrogate or NUL pay for the walk
     return value

@@ -2,7 +2,6 @@
 takes a valid body of a schema that can load it from bytes (schemas/fastload.py) that way."""
 from __future__ import annotations
 
-
 import flask_smorest
 from marshmallow import Schema
 from webargs.core import _UNKNOWN_DEFAULT_PARAM, missing

@@ -109,7 +109,8 @@ def malformed_json_problem(error: Exception | None):
     if isinstance(error, Unreadable):
         reason = error.msg
     elif isinstance(error, json.JSONDecodeError):
-        reason = f"{error.msg} at line {error.lineno}, column {error.colno}"
+        # json's own messages may end in "at" ("Unterminated string starting at"): "at at line 1" otherwise
+        reason = f"{error.msg.removesuffix(' at')} at line {error.lineno}, column {error.colno}"
     elif isinstance(error, UnicodeDecodeError):
         reason = f"it is not UTF-8 ({error.reason} at byte {error.start})"
     else:

@@ -644,6 +644,11 @@ def test_a_ticket_resolved_before_its_recorded_first_response_was_answered_by_it
     ('{"contract": {"id": "x\\ud800"}}', "surrogate"),  # JSON, but not Unicode
     (b'{"contract": "\xff"}', "UTF-8"),
     ('{"contract": {"id": "x"},\n "period": "2026-09",}', "line 2"),  # a trailing comma: where it is
+    # json's message ends in "at": it said "Unterminated string starting at at line 1, column 14"
+    ('{"contract": "abc', "Unterminated string starting at line 1, column 14."),
+    # in words: it said "unusable JSON: RecursionError" and "unusable JSON: ValueError" (the review)
+    ("[" * 100_000, "it is nested too deeply"),
+    ('{"as_of": ' + "9" * 5000 + "}", "a number in it has too many digits"),
 ])
 def test_a_400_for_a_body_it_cannot_read_says_why_on_every_endpoint(client, text, says):
     # It said "The body is not valid JSON." to a body that any JSON parser reads (a NUL escaped as \u0000 in
@@ -654,3 +659,4 @@ def test_a_400_for_a_body_it_cannot_read_says_why_on_every_endpoint(client, text
         response = method(url, data=text, content_type="application/json")
         assert response.status_code == 400 and response.json["code"] == "malformed_json", (url, response.json)
         assert says in response.json["detail"], (url, response.json["detail"])
+        assert "at at" not in response.json["detail"] and "Error" not in response.json["detail"]
