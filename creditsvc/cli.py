@@ -325,7 +325,7 @@ def calculate(args: argparse.Namespace) -> int:
     from .api.calculations import contract_document
     from .calculators.errors import DomainError
     from .calculators.statement import compute_statement
-    from .jsonio import loads
+    from .jsonio import loads, reason
     from .policies import flatten_errors
     from .schemas.calculation import CalculationRequestSchema
     from .schemas.statement import dump_statement
@@ -337,8 +337,8 @@ def calculate(args: argparse.Namespace) -> int:
         return 2
     try:
         data = loads(raw)
-    except json.JSONDecodeError as error:  # what the API answers 400
-        print(f"creditsvc: the request is not valid JSON: {error}", file=sys.stderr)
+    except json.JSONDecodeError as error:  # what the API answers 400, in its words
+        print(f"creditsvc: the request cannot be read as JSON: {reason(error)}", file=sys.stderr)
         return 2
     try:
         request = CalculationRequestSchema().load(data)

@@ -22,6 +22,19 @@ class Unreadable(json.JSONDecodeError):
     position (0) means nothing, so a problem's detail names the reason alone (api/errors.py)."""
 
 
+def reason(error: Exception) -> str | None:
+    """Why a body could not be read, in words (a 400's detail, `creditsvc calculate`'s message), or None
+    for an error that says nothing of it. An Unreadable's position means nothing and is left out."""
+    if isinstance(error, Unreadable):
+        return error.msg
+    if isinstance(error, json.JSONDecodeError):
+        # json's own messages may end in "at" ("Unterminated string starting at"): "at at line 1" otherwise
+        return f"{error.msg.removesuffix(' at')} at line {error.lineno}, column {error.colno}"
+    if isinstance(error, UnicodeDecodeError):
+        return f"it is not UTF-8 ({error.reason} at byte {error.start})"
+    return None
+
+
 def _refuse_constant(name: str):
     raise Unreadable(f"{name} is not a number JSON allows", name, 0)
 

@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from .. import db
 from ..calculators.errors import DomainError
-from ..jsonio import Unreadable
+from ..jsonio import reason
 from ..policies import flatten_errors
 
 log = logging.getLogger(__name__)
@@ -105,17 +105,11 @@ def handle_validation_error(error: ValidationError):
 def malformed_json_problem(error: Exception | None):
     """The 400 of a body that cannot be read, saying why: it said "The body is not valid JSON." to a body
     that is JSON but holds a NUL (\\u0000) or a lone surrogate, and to one broken on its second line,
-    without a word of which, though the parser and jsonio name it (and `creditsvc calculate` prints it)."""
-    if isinstance(error, Unreadable):
-        reason = error.msg
-    elif isinstance(error, json.JSONDecodeError):
-        # json's own messages may end in "at" ("Unterminated string starting at"): "at at line 1" otherwise
-        reason = f"{error.msg.removesuffix(' at')} at line {error.lineno}, column {error.colno}"
-    elif isinstance(error, UnicodeDecodeError):
-        reason = f"it is not UTF-8 ({error.reason} at byte {error.start})"
-    else:
+    without a word of which, though the parser and jsonio name it (jsonio.reason, as `creditsvc calculate` says it)."""
+    why = reason(error) if error is not None else None
+    if why is None:
         return problem(400, "Bad Request", "The body is not valid JSON.", code="malformed_json")
-    return problem(400, "Bad Request", f"The body cannot be read as JSON: {reason}.", code="malformed_json")
+    return problem(400, "Bad Request", f"The body cannot be read as JSON: {why}.", code="malformed_json")
 
 
 def handle_malformed_json(error: ValueError):

@@ -997,3 +997,18 @@ def test_close_period_does_not_ask_for_a_correction_the_claim_window_no_longer_a
         assert "issue a correction" not in out
         assert "no correction can be issued now: claim_window_expired: Credits for 2026-09 could be claimed until " \
                "2026-12-31." in out
+
+
+@pytest.mark.parametrize("text, says", [
+    ('{"contract": {"id": "x\\u0000"}}', "text may not contain NUL (\\u0000)\n"),
+    ('{"period": "2026-09",\n}', "Expecting property name enclosed in double quotes at line 2, column 1\n"),
+])
+def test_the_calculate_command_says_why_it_cannot_read_a_request_in_the_apis_words(client, text, says):
+    # It said "the request is not valid JSON: text may not contain NUL (\u0000): line 1 column 1 (char 0)" to
+    # JSON it refuses on purpose, with a position that means nothing (the review); the API's 400 says why
+    result = subprocess.run([sys.executable, "-m", "creditsvc.cli", "calculate", "-"], input=text,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.endswith(f"creditsvc: the request cannot be read as JSON: {says}"), result.stderr
+    detail = client.post("/v1/calculations", data=text, content_type="application/json").json["detail"]
+    assert detail == f"The body cannot be read as JSON: {says.strip()}."
