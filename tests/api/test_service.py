@@ -1282,3 +1282,20 @@ def test_a_record_in_the_hour_newfoundland_repeated_before_its_midnight_is_locke
     preview = client.get("/v1/contracts/st-johns/statements/2009-11").json
     assert [t["ticket_id"] for t in preview["tickets"]["items"]] == ["t1"] and preview["credit_total"] == "100.00"
     assert client.get(f"/v1/credit-notes/{note['number']}").json == note
+
+
+def test_a_fine_in_the_hour_newfoundland_repeated_is_checked_against_the_month_its_statement_counts_it_in(client):
+    # The fines check grouped occurrences by their wall date: 2009-11-01T03:00Z reads 31 October in St John's
+    # but lies in November (its first midnight was 02:30Z), so October was checked without it, November not
+    # at all, and a 9th occurrence whose fine (10^36 VND) no NUMERIC(38, 4) holds was stored (the review)
+    contract = {**CONTRACT_3CX, "id": "nl-fines", "timezone": "America/St_Johns", "starts_on": "2009-01-01",
+                "policy": {"template": "1office", "overrides": {
+                    "repeat_bug_fines": {"base_amount": "999999999999999", "multiplier": "1000"}}}}
+    put_contract(client, contract)
+    earlier = [{"id": f"b{k}", "bug_id": "B", "occurred_at": f"2009-10-{10 + k}T12:00:00Z"} for k in range(8)]
+    assert client.post("/v1/contracts/nl-fines/bug-occurrences", json={"items": earlier}).status_code == 201
+    ninth = {"id": "b8", "bug_id": "B", "occurred_at": "2009-11-01T03:00:00Z"}  # 23:30 NST on 31 October
+    refused = client.post("/v1/contracts/nl-fines/bug-occurrences", json=ninth)
+    assert refused.status_code == 422 and refused.json["code"] == "amount_overflow", refused.json
+    assert "2009-11" in json.dumps(refused.json["errors"]), refused.json
+    assert client.get("/v1/contracts/nl-fines/statements/2009-11").json["repeat_bug_fines"]["items"] == []
