@@ -69,6 +69,8 @@ def loads(text: str | bytes):
                                        "<body>", 0) from None
     else:
         raw = text.encode("utf-8", "surrogatepass")
+    if not text.strip(" \t\r\n"):  # as webargs' road says it (api/blueprint.py): "Expecting value" named no value
+        raise Unreadable("the body is empty", "<empty body>", 0)
     try:
         value = json.loads(text, parse_float=Decimal, parse_constant=_refuse_constant)
     except json.JSONDecodeError:

@@ -7,7 +7,7 @@ from marshmallow import Schema
 from webargs.core import _UNKNOWN_DEFAULT_PARAM, missing
 from webargs.flaskparser import FlaskParser, is_json_request
 
-from ..jsonio import Unreadable, loads
+from ..jsonio import loads
 from ..schemas.fastload import HandOver
 
 
@@ -15,12 +15,9 @@ class DecimalParser(FlaskParser):
     def _raw_load_json(self, req):
         if not is_json_request(req):
             return missing
-        body = req.get_data(cache=True)
-        if not body:
-            # webargs reads an empty body as no body, and its schema then said "Missing data" (422);
-            # a JSON request with nothing in it does not parse: 400, as on the record endpoints.
-            raise Unreadable("the body is empty", "<empty body>", 0)
-        return loads(body)
+        # An empty body too is jsonio's 400 ("the body is empty"): webargs read it as no body, and its
+        # schema then said "Missing data" (422); a JSON request with nothing in it does not parse.
+        return loads(req.get_data(cache=True))
 
     def parse(self, argmap, req=None, *, location=None, unknown=_UNKNOWN_DEFAULT_PARAM, validate=None, **kwargs):
         fast = getattr(argmap, "load_body", None) if isinstance(argmap, Schema) else None  # not a class
