@@ -212,27 +212,27 @@ def laid_out(client, monkeypatch, body, lang):
     return document
 
 
+def text_boxes(document):
+    """(text box, the table cell holding it or None, its page's box) for every text WeasyPrint laid out."""
+    from weasyprint.formatting_structure.boxes import TableCellBox, TextBox
+
+    def walk(box, cell, page):
+        if isinstance(box, TableCellBox):
+            cell = box
+        if isinstance(box, TextBox):
+            yield box, cell, page
+        for child in getattr(box, "children", ()):
+            yield from walk(child, cell, page)
+
+    for page in document.pages:
+        yield from walk(page._page_box, None, page._page_box)
+
+
 def cells_overrun(client, monkeypatch, body, lang) -> list[str]:
     """The texts that reach past their table cell's right edge as WeasyPrint lays the PDF out: pdftotext and
     pypdf give overlapping text in reading order, so only the layout shows one figure printed over another."""
-    from weasyprint.formatting_structure.boxes import TableCellBox, TextBox
-
-    document = laid_out(client, monkeypatch, body, lang)
-    overruns = []
-
-    def walk(box, cell=None):
-        if isinstance(box, TableCellBox):
-            cell = box
-        if isinstance(box, TextBox) and cell is not None:
-            right = cell.border_box_x() + cell.border_width()
-            if box.position_x + box.width > right + 0.01:
-                overruns.append(box.text)
-        for child in getattr(box, "children", ()):
-            walk(child, cell)
-
-    for page in document.pages:
-        walk(page._page_box)
-    return overruns
+    return [box.text for box, cell, _ in text_boxes(laid_out(client, monkeypatch, body, lang))
+            if cell is not None and box.position_x + box.width > cell.border_box_x() + cell.border_width() + 0.01]
 
 
 @pytest.mark.parametrize("lang", ["en", "vi", "da"])

@@ -9,7 +9,7 @@ import pytest
 from creditsvc import render
 from creditsvc.render.formatting import Formatter
 from tests.api.conftest import OCTOBER_DK, SEPTEMBER_3CX
-from tests.render.test_credit_rows_and_durations import laid_out, one_office
+from tests.render.test_credit_rows_and_durations import laid_out, one_office, text_boxes
 from tests.render.test_documents import VIETNAMESE, amounts
 
 
@@ -107,23 +107,13 @@ def test_no_figure_is_split_across_lines_however_narrow_its_column(client, monke
 
 def texts_in_padding(document) -> list[tuple[str, float]]:
     """The texts of table cells that reach into their cell's left or right padding, with by how much (pt)."""
-    from weasyprint.formatting_structure.boxes import TableCellBox, TextBox
-
     found = []
-
-    def walk(box, cell=None):
-        if isinstance(box, TableCellBox):
-            cell = box
-        if isinstance(box, TextBox) and cell is not None and box.text.strip():
+    for box, cell, _ in text_boxes(document):
+        if cell is not None and box.text.strip():
             left, right = cell.content_box_x(), cell.content_box_x() + cell.width
             over = max(left - box.position_x, box.position_x + box.width - right)
             if over > 0.01:
                 found.append((box.text, round(over, 2)))
-        for child in getattr(box, "children", ()):
-            walk(child, cell)
-
-    for page in document.pages:
-        walk(page._page_box)
     return found
 
 
@@ -153,20 +143,9 @@ def test_a_figure_in_html_is_one_unbreakable_span_and_unbroken_keeps_the_tags_of
 def past_the_page(document) -> list[tuple[str, float]]:
     """Texts that reach past the right edge of their page's content box, with by how much (pt): a cell
     that keeps its text can still be pushed off the sheet by a table wider than the page."""
-    from weasyprint.formatting_structure.boxes import TextBox
-
-    found = []
-    for page in document.pages:
-        right = page._page_box.content_box_x() + page._page_box.width
-
-        def walk(box):
-            if isinstance(box, TextBox) and box.position_x + box.width > right + 0.01:
-                found.append((box.text, round(box.position_x + box.width - right, 1)))
-            for child in getattr(box, "children", ()):
-                walk(child)
-
-        walk(page._page_box)
-    return found
+    return [(box.text, round(box.position_x + box.width - page.content_box_x() - page.width, 1))
+            for box, _, page in text_boxes(document)
+            if box.position_x + box.width > page.content_box_x() + page.width + 0.01]
 
 
 def support_at(rate: str, surcharge: str = "100"):
