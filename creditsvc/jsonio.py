@@ -65,11 +65,10 @@ def loads(text: str | bytes):
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as error:
-            raise Unreadable(f"the body is not UTF-8 ({error.reason} at byte {error.start})",
-                                       "<body>", 0) from None
+            raise Unreadable(f"the body is not UTF-8 ({error.reason} at byte {error.start})", "<body>", 0) from None
     else:
         raw = text.encode("utf-8", "surrogatepass")
-    if not text.strip(" \t\r\n"):  # as webargs' road says it (api/blueprint.py): "Expecting value" named no value
+    if not text.strip(" \t\r\n"):  # JSON's whitespace only: json's "Expecting value" named no value
         raise Unreadable("the body is empty", "<empty body>", 0)
     try:
         value = json.loads(text, parse_float=Decimal, parse_constant=_refuse_constant)
