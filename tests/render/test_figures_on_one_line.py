@@ -85,8 +85,32 @@ def on_one_line(figure: str, lines: list[str]) -> bool:
     return any(whole.search(line) for line in lines)
 
 
+LONGEST_ID = "W" * 100  # the widest letter, as many as an id may have (schemas/records.py RECORD_ID)
+
+
+def support_of_longest_ids():
+    """The big support statement whose case ids are as wide as an id can print, with a description of one
+    unbroken 300-letter word (a pasted link or hash has no space to wrap at)."""
+    body = big_support()
+    for k, case in enumerate(body["support_cases"]):
+        case["id"] = LONGEST_ID[:-1] + str(k)
+        case["description"] = "W" * 300
+    return body
+
+
+def fines_and_ticket_of_longest_ids():
+    """1office fines and a breached ticket whose bug and ticket ids are as wide as an id can print: each is
+    in its table's id column and in the text of its credits row."""
+    body = one_office()
+    for occurrence in body["bug_occurrences"]:
+        occurrence["bug_id"] = LONGEST_ID
+    body["tickets"][0]["id"] = LONGEST_ID
+    return body
+
+
 CASES = [("support", big_support), ("support at ten times the rates", bigger_support), ("fines of 10^15 VND", quadrillions),
-         ("fines and a ticket", one_office)]
+         ("fines and a ticket", one_office), ("support of the longest ids", support_of_longest_ids),
+         ("fines and a ticket of the longest ids", fines_and_ticket_of_longest_ids)]
 
 
 @pytest.mark.parametrize("lang", ["vi", "da", "en"])
@@ -188,3 +212,8 @@ def test_a_narrow_formatters_long_figure_may_break_between_its_groups_and_a_shor
     assert narrow.money("123456789.50") == "123.<wbr>456.<wbr>789,50\u00a0kr."
     assert render.unbroken("12 km", 12) == '<span class="figure">12\u00a0km</span>'
     assert render.unbroken("123.456.789 km", 12) == "123.456.789\u00a0km"
+
+
+def test_an_id_in_running_text_is_its_own_escaped_span_which_may_break_anywhere():
+    assert render.ident("BUG-7") == '<span class="id">BUG-7</span>'
+    assert render.ident("<b>&") == '<span class="id">&lt;b&gt;&amp;</span>'
