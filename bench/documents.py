@@ -37,13 +37,17 @@ def rss_mb() -> float:
     raise RuntimeError("no VmRSS")
 
 
-def median_seconds(function, repeat: int) -> float:
-    samples = []
+def median_seconds(*functions, repeat: int) -> list[float]:
+    """The median time of each function over `repeat` rounds, each round running every function once in
+    turn: a shared machine's speed drifts by a fifth over seconds, and timing one function's 30 runs and
+    then the other's put that drift into their ratio (5.4x to 6.7x over three runs of the same code)."""
+    samples: list[list[float]] = [[] for _ in functions]
     for _ in range(repeat):
-        started = time.perf_counter()
-        function()
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples)
+        for function, times in zip(functions, samples):
+            started = time.perf_counter()
+            function()
+            times.append(time.perf_counter() - started)
+    return [statistics.median(times) for times in samples]
 
 
 def main() -> dict[str, float]:
@@ -80,9 +84,7 @@ def main() -> dict[str, float]:
         download()
         note_render()
         paragraph()
-    rendered = median_seconds(note_render, 30)
-    floor = median_seconds(paragraph, 30)
-    kept = median_seconds(download, 30)
+    rendered, floor, kept = median_seconds(note_render, paragraph, download, repeat=30)
 
     for _ in range(20):
         note_render()
