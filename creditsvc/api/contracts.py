@@ -12,7 +12,7 @@ from ..jsonio import json_response, loads
 from ..policies import flatten_errors
 from ..calculators.errors import DomainError
 from ..schemas.contract import CONTRACT_ID, ContractSchema, StoredFeeSchema, StoredPolicySpec
-from ..schemas.fields import MONTH, MONTH_PATTERN, StrictBoolean, Timestamp
+from ..schemas.fields import MONTH, MONTH_PATTERN, QueryTimestamp, StrictBoolean
 from ..schemas.records import RECORD_SCHEMAS, RECORD_SCHEMAS_AS_STORED
 from ..schemas.statement import (CreditNoteListSchema, CreditNoteSchema, RenewalSummarySchema, StatementSchema,
                                  dump_statement)
@@ -74,7 +74,8 @@ def unchanged_under_older_rules(view):
 
 
 class StatementQuerySchema(DocumentQuerySchema):
-    as_of = Timestamp(load_default=None, metadata={"description": "Compute as of this instant (default: now)"})
+    as_of = QueryTimestamp(load_default=None, metadata={
+        "description": "Compute as of this instant (default: now); an offset's + is sent as %2B"})
 
 
 class CreditNoteRequestSchema(Schema):

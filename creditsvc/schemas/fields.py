@@ -222,6 +222,21 @@ class Timestamp(fields.Field):
         return None if value is None else utc_text(value)
 
 
+class QueryTimestamp(Timestamp):
+    """A timestamp in a URL's query (?as_of=), where a '+' that is not sent as %2B arrives as a space: the
+    offset of 2026-10-01T00:00:00+07:00 then reads " 07:00", refused as no timestamp at all with no word
+    why, though it is the commonest way to send one."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> datetime:
+        try:
+            return super()._deserialize(value, attr, data, **kwargs)
+        except ValidationError:
+            if isinstance(value, str) and " " in value and _RFC3339(value.replace(" ", "+")):
+                raise ValidationError("A '+' in a URL's query reads as a space: send the offset's + as %2B "
+                                      "(2026-10-01T00:00:00%2B07:00).") from None
+            raise
+
+
 _encode = msgspec.json.encode
 
 

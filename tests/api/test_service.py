@@ -325,6 +325,20 @@ def test_the_stored_statement_equals_the_calculation_of_the_same_data(client, bo
     assert stored == calculated
 
 
+def test_an_as_of_whose_plus_came_unencoded_says_to_send_it_as_2b_and_any_other_bad_one_is_refused_as_before(client):
+    put_contract(client)
+    url = "/v1/contracts/acme-3cx/statements/2026-09?as_of="
+    unencoded = client.get(url + "2026-10-01T00:00:00+07:00")  # the query's + arrives as a space
+    assert unencoded.status_code == 422
+    assert unencoded.json["errors"]["query.as_of"] == [
+        "A '+' in a URL's query reads as a space: send the offset's + as %2B (2026-10-01T00:00:00%2B07:00)."]
+    encoded = client.get(url + "2026-10-01T00:00:00%2B07:00")
+    assert encoded.status_code == 200 and encoded.json["status"] == "final"
+    for other in ["2026-10-01 00:00:00Z", "2026-10-01T00:00:00 25:00", "2026-10-01T00:00:00 07"]:
+        refused = client.get(url + other.replace(" ", "%20"))
+        assert refused.status_code == 422 and refused.json["errors"]["query.as_of"] == ["Not a valid RFC 3339 timestamp."]
+
+
 @pytest.mark.parametrize("period", ["2026-13", "0000-01", "0001-01", "1969-12", "2200-01", "9999-12",
                                     "20\uff126-09", "\uff12\uff10\uff12\uff16-09", "2026-\u0660\u0669"])
 def test_a_bad_or_far_statement_or_note_period_is_a_422_naming_the_period(client, period):
