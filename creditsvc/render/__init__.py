@@ -106,14 +106,7 @@ def environment(locale: str) -> Environment:
     env.install_gettext_translations(translations(locale), newstyle=True)
     env.filters["css_string"] = css_string
     env.filters["unbroken"] = unbroken
-    env.filters["ident"] = ident
     return env
-
-
-def ident(text: str) -> Markup:
-    """A record id in running text (a credits row's "bug BUG-7"), which may break anywhere (style.css `.id`):
-    an id is one word of up to 100 letters, and a table's text otherwise breaks only between words."""
-    return Markup('<span class="id">{}</span>').format(text)
 
 
 def unbroken(text: str, up_to: int | None = None) -> Markup:
