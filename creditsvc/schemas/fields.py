@@ -230,11 +230,15 @@ class QueryTimestamp(Timestamp):
     def _deserialize(self, value, attr, data, **kwargs) -> datetime:
         try:
             return super()._deserialize(value, attr, data, **kwargs)
-        except ValidationError:
-            if isinstance(value, str) and " " in value and _RFC3339(value.replace(" ", "+")):
-                raise ValidationError("A '+' in a URL's query reads as a space: send the offset's + as %2B "
-                                      "(2026-10-01T00:00:00%2B07:00).") from None
-            raise
+        except ValidationError as refused:
+            if not (isinstance(value, str) and " " in value and _RFC3339(value.replace(" ", "+"))):
+                raise
+            try:  # the advice only where it helps: 2026-02-30T00:00:00+07:00 is no day either way
+                super()._deserialize(value.replace(" ", "+"), attr, data, **kwargs)
+            except ValidationError:
+                raise refused from None
+            raise ValidationError("A '+' in a URL's query reads as a space: send the offset's + as %2B "
+                                  "(2026-10-01T00:00:00%2B07:00).") from None
 
 
 _encode = msgspec.json.encode

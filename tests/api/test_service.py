@@ -334,7 +334,10 @@ def test_an_as_of_whose_plus_came_unencoded_says_to_send_it_as_2b_and_any_other_
         "A '+' in a URL's query reads as a space: send the offset's + as %2B (2026-10-01T00:00:00%2B07:00)."]
     encoded = client.get(url + "2026-10-01T00:00:00%2B07:00")
     assert encoded.status_code == 200 and encoded.json["status"] == "final"
-    for other in ["2026-10-01 00:00:00Z", "2026-10-01T00:00:00 25:00", "2026-10-01T00:00:00 07"]:
+    # nor where a + would not help: no such day or hour, a fraction of a second, a year past 2200
+    for other in ["2026-10-01 00:00:00Z", "2026-10-01T00:00:00 25:00", "2026-10-01T00:00:00 07",
+                  "2026-02-30T00:00:00 07:00", "2026-10-01T25:00:00 07:00", "2026-10-01T00:00:00.5 07:00",
+                  "2300-10-01T00:00:00 07:00"]:
         refused = client.get(url + other.replace(" ", "%20"))
         assert refused.status_code == 422 and refused.json["errors"]["query.as_of"] == ["Not a valid RFC 3339 timestamp."]
 
