@@ -110,11 +110,16 @@ def fines_and_ticket_of_longest_ids():
 
 def fines_and_ticket_of_ids_a_line_wide():
     """Ids that fill the credits row's line, where the comma or end after them once ran into the cell's
-    padding: a 40-letter bug id ("bug WWW…, occurrence 2") and a 66-digit hex ticket id (a hash)."""
-    body = one_office()
+    padding: a 40-letter bug id ("bug WWW…, occurrence 2") and a 66-digit hex ticket id (a hash); and a
+    ticket of a policy's own priority of the most letters a priority may have (32), which breaks anywhere
+    too: measured whole, it squeezed the hex ticket id's column beside it to 10-17 lines."""
+    widest = "W" * 32
+    body = one_office(ticket_targets={"priorities": {"critical": {"breach_credit": "100000"}, widest: {
+        "response": "30m", "resolution": "6h", "clock": "calendar", "breach_credit": "100000"}}})
     for occurrence in body["bug_occurrences"]:
         occurrence["bug_id"] = "W" * 40
     body["tickets"][0]["id"] = ("3f9a0c7e5b1d" * 6)[:66]
+    body["tickets"].append({**body["tickets"][0], "id": "P-1", "priority": widest})
     return body
 
 
@@ -173,6 +178,20 @@ def test_a_figure_in_html_is_one_unbreakable_span_and_unbroken_keeps_the_tags_of
     assert render.unbroken("<b> & 5 min") == Markup('<span class="figure">&lt;b&gt;\u00a0&amp;\u00a05\u00a0min</span>')
     # outside HTML (file names, the JSON's side) figures stay text
     assert Formatter("da", "DKK", "UTC").money("147435.63") == "147.435,63\u00a0kr."
+
+
+@pytest.mark.parametrize("lang", ["vi", "da", "en"])
+def test_a_priority_of_32_letters_leaves_the_ticket_id_its_column(client, monkeypatch, lang):
+    # with the priority's cell measured as one 32-letter word, it took 359 pt of the tickets table and the
+    # 66-digit hex ticket id beside it wrapped to 17 lines (da); broken anywhere, the two share the room
+    lines_of_cell = {}
+    for box, cell, _ in text_boxes(laid_out(client, monkeypatch, fines_and_ticket_of_ids_a_line_wide(), lang)):
+        if cell is not None and box.text.strip():
+            lines_of_cell.setdefault(id(cell), []).append(box)
+    ticket_id = fines_and_ticket_of_ids_a_line_wide()["tickets"][0]["id"]
+    hex_id = [boxes for boxes in lines_of_cell.values() if "".join(box.text for box in boxes) == ticket_id]
+    assert len(hex_id) == 1
+    assert len({round(box.position_y, 1) for box in hex_id[0]}) <= 6, [box.text for box in hex_id[0]]
 
 
 def past_the_page(document) -> list[tuple[str, float]]:
