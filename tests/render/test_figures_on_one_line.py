@@ -184,11 +184,12 @@ def test_a_figure_in_html_is_one_unbreakable_span_and_unbroken_keeps_the_tags_of
 def test_a_priority_of_32_letters_leaves_the_ticket_id_its_column(client, monkeypatch, lang):
     # with the priority's cell measured as one 32-letter word, it took 359 pt of the tickets table and the
     # 66-digit hex ticket id beside it wrapped to 17 lines (da); broken anywhere, the two share the room
+    body = fines_and_ticket_of_ids_a_line_wide()
     lines_of_cell = {}
-    for box, cell, _ in text_boxes(laid_out(client, monkeypatch, fines_and_ticket_of_ids_a_line_wide(), lang)):
+    for box, cell, _ in text_boxes(laid_out(client, monkeypatch, body, lang)):
         if cell is not None and box.text.strip():
             lines_of_cell.setdefault(id(cell), []).append(box)
-    ticket_id = fines_and_ticket_of_ids_a_line_wide()["tickets"][0]["id"]
+    ticket_id = body["tickets"][0]["id"]
     hex_id = [boxes for boxes in lines_of_cell.values() if "".join(box.text for box in boxes) == ticket_id]
     assert len(hex_id) == 1
     assert len({round(box.position_y, 1) for box in hex_id[0]}) <= 6, [box.text for box in hex_id[0]]
